@@ -1,0 +1,46 @@
+# Installs the Debian packages a command needs, when some are missing.
+# Sourced by scripts/tutor and scripts/check: ensure_packages learner|check
+
+LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz)
+# The check adds clang (with its sanitizer runtimes), Chromium for the book's
+# browser check, and git for the tutor's own tests.
+CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium git)
+
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+ensure_packages() {
+    local -a wanted missing
+    if [[ $1 == check ]]; then wanted=("${CHECK_PACKAGES[@]}"); else wanted=("${LEARNER_PACKAGES[@]}"); fi
+    if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+        echo "note: not a Debian system; make sure these are installed: ${wanted[*]}" >&2
+        return 0
+    fi
+    mapfile -t missing < <(missing_packages "${wanted[@]}")
+    ((${#missing[@]} == 0)) && return 0
+
+    local -a sudo=()
+    if ((EUID != 0)); then
+        if ! command -v sudo >/dev/null; then
+            echo "error: these packages are missing and there is no sudo to install them:" >&2
+            echo "  apt-get install ${missing[*]}" >&2
+            exit 1
+        fi
+        sudo=(sudo)
+    fi
+    echo "Installing what is missing: ${missing[*]}" >&2
+    local -a install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
+    if ! "${install[@]}" >/tmp/rt-tutorial-apt.log 2>&1; then
+        # A fresh machine may have no package lists yet, or stale ones.
+        "${sudo[@]}" apt-get update -q >>/tmp/rt-tutorial-apt.log 2>&1 || true
+        if ! "${install[@]}" >>/tmp/rt-tutorial-apt.log 2>&1; then
+            echo "error: apt-get could not install: ${missing[*]} (log: /tmp/rt-tutorial-apt.log)" >&2
+            tail -5 /tmp/rt-tutorial-apt.log >&2
+            exit 1
+        fi
+    fi
+}

@@ -1,0 +1,96 @@
+"""The learner's progress, recomputed from test results.
+
+Nothing is stored but a cache: an exercise's status is what its tests say
+when run against the learner's chapter. The cache is keyed by chapter slug and
+exercise name (not by number), and by the test binary's signature, so a
+rebuilt binary is always run again and a renumbered course strands nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import builds
+import testrun
+from course import Chapter, Exercise
+
+PASSED = "passed"
+FAILING = "failing"  # the learner has started: something other than its own stub fails
+TODO = "todo"  # untouched: its tests fail only on its own rt::todo
+BROKEN = "broken"  # the chapter does not compile, or the tests crash or hang
+
+
+@dataclass
+class Status:
+    exercise: Exercise
+    state: str
+    run: testrun.SuiteRun | None = None
+    build_error: str | None = None
+
+
+class Cache:
+    """Exercise statuses by key, valid while the test binary is unchanged."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def get(self, key: str, signature: str) -> str | None:
+        entry = self.data.get(key)
+        return entry["state"] if entry and entry.get("binary") == signature else None
+
+    def put(self, key: str, signature: str, state: str) -> None:
+        self.data[key] = {"binary": signature, "state": state}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+
+
+def signature(binary: Path) -> str:
+    stat = binary.stat()
+    return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def classify(exercise: Exercise, run: testrun.SuiteRun) -> str:
+    if run.passed:
+        return PASSED
+    if run.crash:
+        return BROKEN
+    own_stub_only = run.cases and all(c.not_implemented == [exercise.id] for c in run.cases if not c.passed)
+    return TODO if own_stub_only else FAILING
+
+
+def build_chapter(config: builds.Config, chapter: Chapter) -> str | None:
+    """Build the learner's test binary; the first compiler error, or None when it built."""
+    try:
+        builds.build(config, [builds.target(chapter, "chapters", "tests")])
+        return None
+    except builds.BuildError as err:
+        return builds.first_compiler_error(err.output)
+
+
+def exercise_status(config: builds.Config, exercise: Exercise, cache: Cache | None,
+                    need_run: bool = False) -> Status:
+    """Run one exercise's tests against the learner's chapter (built already)."""
+    binary = builds.binary(config, exercise.chapter, "chapters", "tests")
+    sig = signature(binary)
+    if cache and not need_run:
+        state = cache.get(exercise.key, sig)
+        if state is not None:
+            return Status(exercise, state)
+    run = testrun.run_suite(binary, exercise.suite)
+    state = classify(exercise, run)
+    if cache:
+        cache.put(exercise.key, sig, state)
+    return Status(exercise, state, run)
+
+
+def chapter_statuses(config: builds.Config, chapter: Chapter, cache: Cache | None) -> list[Status]:
+    error = build_chapter(config, chapter)
+    if error is not None:
+        return [Status(ex, BROKEN, build_error=error) for ex in chapter.exercises]
+    return [exercise_status(config, ex, cache) for ex in chapter.exercises]
