@@ -8,11 +8,19 @@ Before pandoc sees a chapter, its Markdown is expanded here:
                              add solution=true to show the reference code instead
   <!-- hints ex3 -->         the exercise's hints, each folded away
   <!-- changes -->           what changed since the previous chapter's solution, as diffs
+                             (a chapter without it gets the section appended at its end)
   ```{.output example="01-block-on"}
   ```                        sample output of a chapter's example (scripts/check compares its shape)
 
-A missing file or anchor, an unknown exercise, or a C++ block of more than
-three lines pasted instead of included stops the build with an error.
+A missing file or anchor, an empty snippet, an unknown exercise, or a C++ block
+of more than three lines pasted instead of included stops the build with an error.
+
+The site: index.html lists the chapters with what each builds (their summaries
+from chapter.toml); introduction.html and one page per chapter follow, each with
+a sidebar (the chapters, and this page's sections), previous/next links, and
+styles from book/style.css. Graphviz sources book/diagrams/*.dot become
+diagrams/*.svg; other images under book/ are copied as they are. Nothing is
+downloaded and no page runs JavaScript.
 
     book.py [OUT_DIR]        build into OUT_DIR (default build/book)
 """
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import json
 import re
 import shlex
 import shutil
@@ -33,12 +42,20 @@ from course import Chapter
 
 BOOK = course.ROOT / "book"
 INTRO = "00-introduction.md"
-FENCE_OPEN = re.compile(r"^```\s*\{(?P<attrs>[^}]*)\}\s*$")
-FENCE_ANY = re.compile(r"^```")
+BOOK_TITLE = "Build an async runtime in C++"
+FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
+BRACED = re.compile(r"^\{(?P<attrs>[^}]*)\}$")
 HINTS = re.compile(r"^<!-- hints (?P<id>ex\d+) -->\s*$")
 CHANGES = re.compile(r"^<!-- changes -->\s*$")
+TITLE = re.compile(r"# (.+?)\s*$")
+HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
 ATTR = re.compile(r'(?P<key>[\w-]+)="(?P<value>[^"]*)"|\.(?P<cls>[\w+-]+)|(?P<flag>[\w-]+)=(?P<bare>\S+)')
 PASTE_LIMIT = 3  # longest C++ block that may be written inline
+CPP_CLASSES = ("cpp", "c++", "hpp")
+CHANGES_HEADING = "What changed since the previous chapter"
+IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
+# Every page carries this, so that a rebuild can delete the pages of a renamed chapter (and nothing else).
+GENERATOR = '<meta name="generator" content="rt-tutorial scripts/lib/book.py">'
 
 
 class BookError(Exception):
@@ -71,6 +88,39 @@ def dedent(lines: list[str]) -> list[str]:
     return [line[cut:] if line.strip() else "" for line in lines]
 
 
+# ---------------------------------------------------------------- fenced code blocks
+
+def fence_end(lines: list[str], start: int) -> int | None:
+    """Index of the line closing the fence opened at lines[start], or None."""
+    opening = FENCE.match(lines[start])["fence"]
+    closing = re.compile(rf"^{re.escape(opening[0])}{{{len(opening)},}}\s*$")
+    return next((j for j in range(start + 1, len(lines)) if closing.match(lines[j])), None)
+
+
+def fence_info(line: str) -> tuple[list[str], dict[str, str], bool]:
+    """(classes, attributes, braced) of an opening fence: ```cpp or ```{.cpp key="value"}."""
+    info = FENCE.match(line)["info"]
+    braced = BRACED.match(info)
+    if braced:
+        classes, attrs = parse_attrs(braced["attrs"])
+        return classes, attrs, True
+    return info.split()[:1], {}, False
+
+
+def code_fence(lines: list[str]) -> str:
+    """A backtick fence longer than any that starts a line of `lines`."""
+    longest = max((len(m[0]) for m in (re.match(r"`+", ln) for ln in lines) if m), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def code_block(lines: list[str], classes: list[str], attrs: dict[str, str] | None = None) -> list[str]:
+    fence = code_fence(lines)
+    parts = [f".{c}" for c in classes] + [f'{k}="{v}"' for k, v in (attrs or {}).items()]
+    return [fence + ("{" + " ".join(parts) + "}" if parts else ""), *lines, fence]
+
+
+# ---------------------------------------------------------------- directives
+
 def included_lines(attrs: dict[str, str], where: str) -> list[str]:
     path = course.ROOT / attrs["include"]
     if not path.is_file():
@@ -90,7 +140,17 @@ def included_lines(attrs: dict[str, str], where: str) -> list[str]:
             raise BookError(f"{where}: {err}") from None
     else:
         lines = [ln for ln in text.splitlines() if not course.ANCHOR.match(ln)]
+    if not any(ln.strip() for ln in lines):
+        raise BookError(f"{where}: the snippet from {attrs['include']} is empty")
     return dedent(lines)
+
+
+def shown_path(attrs: dict[str, str]) -> str:
+    """The file a snippet comes from, as the reader finds it: the learner's copy unless it shows the solution."""
+    path = attrs["include"]
+    if attrs.get("solution") != "true" and path.startswith("solutions/"):
+        return "chapters/" + path[len("solutions/"):]
+    return path
 
 
 def hints_markdown(chapter: Chapter, exercise_id: str, where: str) -> list[str]:
@@ -98,85 +158,105 @@ def hints_markdown(chapter: Chapter, exercise_id: str, where: str) -> list[str]:
         exercise = chapter.exercise(exercise_id)
     except course.CourseError as err:
         raise BookError(f"{where}: {err}") from None
-    out = [f"Run its tests with `scripts/tutor run {chapter.number}/{exercise.id}`.", ""]
+    out = ["::: {.hints}", f"Run its tests with `scripts/tutor run {chapter.number}/{exercise.id}`.", ""]
     for i, hint in enumerate(exercise.hints, start=1):
-        out += [f'<details class="hint"><summary>Hint {i} of {len(exercise.hints)}</summary>', "",
-                hint.strip(), "", "</details>", ""]
-    return out
+        # A hint is plain text, as scripts/tutor prints it, and often C++ ("std::get_if<First>(&state_)"):
+        # as Markdown, <First> would vanish as an HTML tag and [&](...) become a link. So: raw HTML, escaped.
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", hint.strip()) if p.strip()]
+        out += ["```{=html}", f'<details class="hint"><summary>Hint {i} of {len(exercise.hints)}</summary>']
+        out += [f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs]
+        out += ["</details>", "```", ""]
+    return out + [":::", ""]
+
+
+def solved_lines(path: Path, keepends: bool = False) -> list[str]:
+    """A solution file as the solved learner sees it (anchor lines dropped), as lines."""
+    return course.solved_copy(path.read_text(errors="replace")).splitlines(keepends=keepends)
 
 
 def changes_markdown(chapter: Chapter, chapters: list[Chapter]) -> list[str]:
     """What changed since the previous chapter's solution, generated so it cannot drift."""
     index = chapters.index(chapter)
+    after = chapter.solution_dir
+    new_files = course.source_files(after)
     if index == 0:
-        return ["This is the first chapter: every file is new."]
-    before, after = chapters[index - 1].solution_dir, chapter.solution_dir
-    old = {p for p in course.source_files(before)}
-    new = {p for p in course.source_files(after)}
-    out = [f"Between `solutions/{chapters[index - 1].dirname}` and `solutions/{chapter.dirname}`:", ""]
-    for rel in sorted(new - old):
-        out.append(f"- new: `{rel}`")
-    for rel in sorted(old - new):
-        out.append(f"- removed: `{rel}`")
-    diffs = []
+        names = ", ".join(f"`{rel}`" for rel in new_files)
+        return [f"This is the first chapter: every file of `solutions/{chapter.dirname}/` is new: {names}.", ""]
+    previous = chapters[index - 1]
+    before = previous.solution_dir
+    old = set(course.source_files(before))
+    new = set(new_files)
+    changed = []
     for rel in sorted(old & new):
-        a = course.solved_copy((before / rel).read_text()).splitlines(keepends=True)
-        b = course.solved_copy((after / rel).read_text()).splitlines(keepends=True)
-        lines = list(difflib.unified_diff(a, b, f"{chapters[index - 1].dirname}/{rel}", f"{chapter.dirname}/{rel}"))
+        a = solved_lines(before / rel, keepends=True)
+        b = solved_lines(after / rel, keepends=True)
+        lines = [ln.rstrip("\n") for ln in difflib.unified_diff(a, b, n=3)][2:]  # no ---/+++ header
         if lines:
-            added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++"))
-            removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))
-            out.append(f"- changed: `{rel}` (+{added} -{removed})")
-            diffs.append((rel, lines))
-    out.append("")
-    for rel, lines in diffs:
-        out += [f'<details class="diff"><summary>{html.escape(str(rel))}</summary>', "", "```diff"]
-        out += [ln.rstrip("\n") for ln in lines]
-        out += ["```", "", "</details>", ""]
-    for rel in sorted(new - old):
-        out += [f'<details class="diff"><summary>{html.escape(str(rel))} (new)</summary>', "", "```" +
-                ("cpp" if rel.suffix in course.SOURCE_SUFFIXES else ""), ]
-        out += course.solved_copy((after / rel).read_text()).splitlines()
-        out += ["```", "", "</details>", ""]
-    return out
+            added = sum(1 for ln in lines if ln.startswith("+"))
+            removed = sum(1 for ln in lines if ln.startswith("-"))
+            changed.append((rel, lines, added, removed))
+    added_files, removed_files = sorted(new - old), sorted(old - new)
+    counts = [f"{len(added_files)} new", f"{len(changed)} changed"] + \
+        ([f"{len(removed_files)} removed"] if removed_files else [])
+    out = [f"From `solutions/{previous.dirname}/` to `solutions/{chapter.dirname}/`: "
+           f"{', '.join(counts)}, {len(new) - len(added_files) - len(changed)} unchanged. "
+           "Each file below unfolds; the code is the reference solution, exercises included.", ""]
+    if not added_files and not changed and not removed_files:
+        return ["The solution is the same as the previous chapter's.", ""]
+    out.append('::: {.changes}')
+    for rel in added_files:
+        lines = solved_lines(after / rel)
+        summary = (f'<code>{html.escape(str(rel))}</code> <span class="tag new">new</span> '
+                   f'<span class="stat"><span class="add">+{len(lines)}</span></span>')
+        if not any(ln.strip() for ln in lines):
+            out += [f'<p class="file-note">{summary} (empty)</p>', ""]
+            continue
+        out += [f'<details class="diff"><summary>{summary}</summary>', ""]
+        out += code_block(lines, ["cpp"] if rel.suffix in course.SOURCE_SUFFIXES else [])
+        out += ["", "</details>", ""]
+    for rel, lines, added, removed in changed:
+        summary = (f'<code>{html.escape(str(rel))}</code> <span class="tag changed">changed</span> '
+                   f'<span class="stat"><span class="add">+{added}</span> <span class="del">-{removed}</span></span>')
+        out += [f'<details class="diff"><summary>{summary}</summary>', ""]
+        out += code_block(lines, ["diff"])
+        out += ["", "</details>", ""]
+    for rel in removed_files:
+        out += [f'<p class="file-note"><code>{html.escape(str(rel))}</code> <span class="tag removed">removed</span></p>',
+                ""]
+    return out + [":::", ""]
 
 
 def expand(text: str, where: str, chapter: Chapter | None, chapters: list[Chapter]) -> str:
     """The chapter's Markdown with includes, hints and changes filled in."""
     lines = text.splitlines()
     out: list[str] = []
+    heading = ""  # the text of the last heading seen
+    saw_changes = False
     i = 0
     while i < len(lines):
         line = lines[i]
         here = f"{where}:{i + 1}"
-        fence = FENCE_OPEN.match(line)
-        if fence:
-            classes, attrs = parse_attrs(fence["attrs"])
-            end = next((j for j in range(i + 1, len(lines)) if FENCE_ANY.match(lines[j])), None)
+        if FENCE.match(line):
+            end = fence_end(lines, i)
             if end is None:
                 raise BookError(f"{here}: code block never closed")
+            classes, attrs, braced = fence_info(line)
             body = lines[i + 1:end]
-            if "include" in attrs:
+            if braced and "include" in attrs:
                 if any(b.strip() for b in body):
                     raise BookError(f"{here}: an include block must be empty")
-                lang = classes[0] if classes else "cpp"
-                out += [f"```{lang}"] + included_lines(attrs, here) + ["```"]
-            elif "example" in attrs:
-                out += ['```{.output}'] + body + ["```"]
+                lang = classes or ["cpp"]
+                out += code_block(included_lines(attrs, here), lang, {"file": shown_path(attrs)})
+            elif braced and "example" in attrs:
+                out += code_block(body, ["output"])
             else:
                 check_pasted(classes, body, here)
                 out += lines[i:end + 1]
             i = end + 1
             continue
-        if FENCE_ANY.match(line):
-            lang = line[3:].strip()
-            end = next((j for j in range(i + 1, len(lines)) if FENCE_ANY.match(lines[j])), None)
-            if end is None:
-                raise BookError(f"{here}: code block never closed")
-            check_pasted([lang], lines[i + 1:end], here)
-            out += lines[i:end + 1]
-            i = end + 1
-            continue
+        title = HEADING.match(line)
+        if title:
+            heading = title["text"]
         hints = HINTS.match(line)
         if hints:
             if chapter is None:
@@ -185,15 +265,20 @@ def expand(text: str, where: str, chapter: Chapter | None, chapters: list[Chapte
         elif CHANGES.match(line):
             if chapter is None:
                 raise BookError(f"{here}: changes outside a chapter")
+            if "chang" not in heading.lower():
+                out += ["", f"## {CHANGES_HEADING}", ""]
             out += changes_markdown(chapter, chapters)
+            saw_changes = True
         else:
             out.append(line)
         i += 1
+    if chapter is not None and not saw_changes:
+        out += ["", f"## {CHANGES_HEADING}", ""] + changes_markdown(chapter, chapters)
     return "\n".join(out) + "\n"
 
 
 def check_pasted(classes: list[str], body: list[str], where: str) -> None:
-    if any(c in ("cpp", "c++", "hpp") for c in classes) and len([b for b in body if b.strip()]) > PASTE_LIMIT:
+    if any(c in CPP_CLASSES for c in classes) and len([b for b in body if b.strip()]) > PASTE_LIMIT:
         raise BookError(f"{where}: a C++ block of more than {PASTE_LIMIT} lines is pasted; include it from "
                         f"the solution by anchor instead")
 
@@ -202,18 +287,62 @@ def output_blocks(text: str) -> list[tuple[str, list[str], list[str]]]:
     """(chapter folder, arguments, lines) of every ```{.output example=...} block of a chapter."""
     found = []
     lines = text.splitlines()
-    for i, line in enumerate(lines):
-        fence = FENCE_OPEN.match(line)
-        if fence:
-            _, attrs = parse_attrs(fence["attrs"])
-            if "example" in attrs:
-                end = next(j for j in range(i + 1, len(lines)) if FENCE_ANY.match(lines[j]))
-                found.append((attrs["example"], shlex.split(attrs.get("args", "")), lines[i + 1:end]))
+    i = 0
+    while i < len(lines):
+        if not FENCE.match(lines[i]):
+            i += 1
+            continue
+        end = fence_end(lines, i)
+        if end is None:
+            break
+        _, attrs, braced = fence_info(lines[i])
+        if braced and "example" in attrs:
+            found.append((attrs["example"], shlex.split(attrs.get("args", "")), lines[i + 1:end]))
+        i = end + 1
     return found
 
 
+# ---------------------------------------------------------------- the HTML pandoc writes, polished
+
+CODE_BLOCK = re.compile(r'(<code class="sourceCode (?P<lang>[\w+-]+)">)(?P<body>.*?)(</code>)', re.S)
+LINE_ANCHOR = re.compile(r'<a href="#cb\d+-\d+" aria-hidden="true" tabindex="-1"></a>')
+LINE_SPAN = re.compile(r'^<span id="(?P<id>cb\d+-\d+)">')
+TAG = re.compile(r"<[^>]+>")
+SECTION_HEADING = re.compile(r'<(?P<h>h[23]) id="(?P<id>[^"]+)"(?P<rest>[^>]*)>(?P<text>.*?)</(?P=h)>', re.S)
+
+
+def mark_lines(match: re.Match) -> str:
+    """Give each line of a highlighted block a class: diff lines, and the lines of an exercise region."""
+    lang, lines = match["lang"], match["body"].split("\n")
+    inside = False
+    for n, line in enumerate(lines):
+        text = html.unescape(TAG.sub("", line))
+        cls = ""
+        if lang == "diff":
+            cls = {"+": "diff-add", "-": "diff-del", "@": "diff-hunk"}.get(text[:1], "")
+        elif course.BEGIN.match(text):
+            cls, inside = "exercise exercise-begin", True
+        elif course.END.match(text):
+            cls, inside = "exercise exercise-end", False
+        elif inside:
+            cls = "exercise"
+        if cls:
+            lines[n] = LINE_SPAN.sub(rf'<span id="\g<id>" class="{cls}">', line, count=1)
+    return match[1] + "\n".join(lines) + match[4]
+
+
+def polish(page: str) -> str:
+    page = LINE_ANCHOR.sub("", page)  # pandoc's per-line links, useless without line numbers
+    page = CODE_BLOCK.sub(mark_lines, page)
+    return SECTION_HEADING.sub(
+        lambda m: f'<{m["h"]} id="{m["id"]}"{m["rest"]}>{m["text"]} <a class="anchor" href="#{m["id"]}" '
+                  f'aria-label="Link to this section">#</a></{m["h"]}>', page)
+
+
+# ---------------------------------------------------------------- pages
+
 def pages(chapters: list[Chapter]) -> list[tuple[Path, Chapter | None, str]]:
-    """(markdown file, chapter or None, output page) in reading order, the front page first."""
+    """(markdown file, chapter or None, output page) in reading order, after the front page."""
     out = [(BOOK / INTRO, None, "introduction.html")]
     out += [(c.book_file, c, page_name(c)) for c in chapters]
     return out
@@ -221,36 +350,108 @@ def pages(chapters: list[Chapter]) -> list[tuple[Path, Chapter | None, str]]:
 
 def render_diagrams(out: Path) -> None:
     diagrams = BOOK / "diagrams"
-    if not diagrams.is_dir():
+    sources = sorted(diagrams.glob("*.dot")) if diagrams.is_dir() else []
+    if (out / "diagrams").is_dir():  # drop the pictures of deleted sources
+        for old in (out / "diagrams").glob("*.svg"):
+            if not (diagrams / (old.stem + ".dot")).exists() and not (diagrams / old.name).exists():
+                old.unlink()
+    if not sources:
         return
     (out / "diagrams").mkdir(exist_ok=True)
-    for source in sorted(diagrams.glob("*.dot")):
+    for source in sources:
         target = out / "diagrams" / (source.stem + ".svg")
         if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
             continue
-        proc = subprocess.run(["dot", "-Tsvg", str(source), "-o", str(target)], capture_output=True, text=True)
+        partial = target.with_suffix(".svg.part")
+        try:
+            proc = subprocess.run(["dot", "-Tsvg", str(source), "-o", str(partial)], capture_output=True, text=True)
+        except FileNotFoundError:
+            raise BookError("Graphviz's dot is not installed (Debian package graphviz)") from None
         if proc.returncode != 0:
+            partial.unlink(missing_ok=True)
             raise BookError(f"book/diagrams/{source.name}: {proc.stderr.strip()}")
+        partial.replace(target)
 
 
-def pandoc(markdown: str, target: Path, title: str, variables: dict[str, str]) -> None:
-    cmd = ["pandoc", "--from", "markdown", "--to", "html5", "--standalone",
-           "--template", str(BOOK / "template.html"), "--toc", "--toc-depth=2",
-           "--highlight-style=tango", "--metadata", f"title={title}", "--output", str(target)]
+def copy_images(out: Path) -> None:
+    """Images kept under book/ (a screenshot, a hand-drawn SVG) go to the same place in the site."""
+    for source in sorted(BOOK.rglob("*")):
+        if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES:
+            target = out / source.relative_to(BOOK)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+
+
+def remove_stale_pages(out: Path, keep: set[str]) -> None:
+    for page in out.glob("*.html"):
+        if page.name not in keep and GENERATOR in page.read_text(errors="replace")[:2000]:
+            page.unlink()
+
+
+def yaml_string(text: str) -> str:
+    """A title as a YAML string that pandoc reads as one line of Markdown (not a list, not a heading)."""
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "01. block_on" is not an ordered list
+    text = re.sub(r"^([#>*+:|%-])", r"\\\1", text)
+    return json.dumps(text, ensure_ascii=False)
+
+
+def literal(text: str) -> str:
+    """Plain text as Markdown that pandoc shows as it is: every ASCII punctuation mark escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
+
+
+def plain(text: str) -> str:
+    """A Markdown heading as plain text, for links and tooltips."""
+    return re.sub(r"`([^`]*)`", r"\1", text).replace("**", "")
+
+
+def pandoc(markdown: str, target: Path, title: str, variables: dict[str, str], toc: bool = True) -> None:
+    cmd = ["pandoc", "--from", "markdown", "--to", "html5", "--standalone", "--wrap=none",
+           "--template", str(BOOK / "template.html"), "--highlight-style=tango", "--output", str(target)]
+    if toc:
+        cmd += ["--toc", "--toc-depth=2"]
     for key, value in variables.items():
         cmd += ["--variable", f"{key}={value}"]
-    proc = subprocess.run(cmd, input=markdown, capture_output=True, text=True)
+    document = f"---\ntitle: {yaml_string(title)}\n---\n\n{markdown}"
+    try:
+        proc = subprocess.run(cmd, input=document, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise BookError("pandoc is not installed (Debian package pandoc)") from None
     if proc.returncode != 0:
         raise BookError(f"pandoc failed for {target.name}: {proc.stderr.strip()}")
+    target.write_text(polish(target.read_text()))
+
+
+def sidebar(order: list[tuple[Path, Chapter | None, str]], current: int) -> tuple[str, str, str]:
+    """The chapter list around the current page's entry: (before, the current entry's link, after)."""
+    items = []
+    for source, chapter, name in order:
+        number = f'<span class="num">{chapter.number}</span> ' if chapter else ""
+        label = html.escape(chapter.title if chapter else title_of((source, chapter, name)))
+        items.append((name, number + label))
+    before = "".join(f'<li><a href="{name}">{label}</a></li>\n' for name, label in items[:current])
+    after = "".join(f'<li><a href="{name}">{label}</a></li>\n' for name, label in items[current + 1:])
+    name, label = items[current]
+    return before, f'<a href="{name}" aria-current="page">{label}</a>', after
 
 
 def front_page(chapters: list[Chapter]) -> str:
-    lines = ["Learn how an async runtime works by building one in C++20, a chapter at a time:",
-             "futures polled by an executor, wakers, timers, a task queue and an epoll reactor.", "",
-             "- [Introduction: why async, and how to use this repository](introduction.html)"]
-    for c in chapters:
-        lines.append(f"- [{c.number}. {c.title}]({page_name(c)}): {c.summary}")
-    return "\n".join(lines) + "\n"
+    lines = ["::: {.lead}",
+             "Learn how an async runtime works by building one in C++20, one chapter at a time. "
+             "The model is Rust's: futures polled by an executor, wakers that say when to poll again, "
+             "and a reactor that turns kernel readiness into wake-ups.",
+             ":::", "",
+             "Each chapter explains one piece, then has you write it: your code goes in `chapters/NN-slug/`, "
+             "and `scripts/tutor` runs the first exercise you have not solved, with its tests and hints.", "",
+             "[Start with the introduction →](introduction.html){.start}", "",
+             "## The chapters", "",
+             "::: {.chapter-list}"]
+    for c in chapters:  # chapter.toml's texts are plain text, as scripts/tutor prints them
+        lines += [f"- [[{c.number}]{{.num}} {literal(c.title)}]({page_name(c)}){{.chapter-title}}", "",
+                  f"  {literal(c.summary)}", ""]
+        if c.exercises:
+            lines += ["  [You write:]{.label} " + " · ".join(literal(ex.title) for ex in c.exercises), ""]
+    return "\n".join(lines + [":::", ""])
 
 
 def build(out: Path | None = None, quiet: bool = False) -> Path:
@@ -259,21 +460,23 @@ def build(out: Path | None = None, quiet: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     chapters = course.chapters()
     order = pages(chapters)
+    remove_stale_pages(out, {"index.html"} | {name for _, _, name in order})
     for i, (source, chapter, name) in enumerate(order):
         if not source.is_file():
             raise BookError(f"book/{source.name} is missing")
         where = f"book/{source.name}"
         text = source.read_text()
-        title_match = re.match(r"^# (.+)$", text, re.M)
+        title_match = first_heading(text)
         if not title_match:
             raise BookError(f"{where}: the first heading (# Title) is missing")
         body = text[:title_match.start()] + text[title_match.end():]
         markdown = expand(body, where, chapter, chapters)
-        variables = {"index": "index.html"}
-        if i > 0:
-            variables["prev"], variables["prevtitle"] = order[i - 1][2], title_of(order[i - 1])
+        before, current, after = sidebar(order, i)
+        variables = {"chapters-before": before, "chapter-current": current, "chapters-after": after}
+        previous = ("index.html", "Contents") if i == 0 else (order[i - 1][2], title_of(order[i - 1]))
+        variables["prev"], variables["prevtitle"] = previous[0], html.escape(previous[1])
         if i + 1 < len(order):
-            variables["next"], variables["nexttitle"] = order[i + 1][2], title_of(order[i + 1])
+            variables["next"], variables["nexttitle"] = order[i + 1][2], html.escape(title_of(order[i + 1]))
         pandoc(markdown, out / name, title_match[1], variables)
         if chapter is not None:
             page = (out / name).read_text()
@@ -281,9 +484,10 @@ def build(out: Path | None = None, quiet: bool = False) -> Path:
                 if f'id="{ex.section}"' not in page:
                     raise BookError(f"{where}: no section with id {ex.section!r}, which tests/{chapter.dirname}/"
                                     f"chapter.toml names for {ex.id}")
-    pandoc(front_page(chapters), out / "index.html", "Build an async runtime in C++",
-           {"index": "index.html", "next": order[0][2], "nexttitle": title_of(order[0]), "front": "true"})
+    pandoc(front_page(chapters), out / "index.html", BOOK_TITLE,
+           {"next": order[0][2], "nexttitle": html.escape(title_of(order[0])), "front": "true"}, toc=False)
     shutil.copy(BOOK / "style.css", out / "style.css")
+    copy_images(out)
     render_diagrams(out)
     if not quiet:
         print(f"built {len(order) + 1} pages in {out}")
@@ -291,11 +495,32 @@ def build(out: Path | None = None, quiet: bool = False) -> Path:
 
 
 def title_of(entry: tuple[Path, Chapter | None, str]) -> str:
+    """A page's title as plain text, for links: chapter.toml's title, or the page's first heading."""
     source, chapter, _ = entry
     if chapter is not None:
         return f"{chapter.number}. {chapter.title}"
-    match = re.search(r"^# (.+)$", source.read_text(), re.M)
-    return match[1] if match else source.stem
+    match = first_heading(source.read_text()) if source.is_file() else None
+    return plain(match[1]) if match else source.stem
+
+
+def first_heading(text: str) -> re.Match | None:
+    """The page's title: its first "# Title" line outside a code block."""
+    lines = text.splitlines(keepends=True)
+    offset = i = 0
+    while i < len(lines):
+        if FENCE.match(lines[i]):
+            end = fence_end(lines, i)
+            if end is None:
+                return None
+            offset += sum(len(ln) for ln in lines[i:end + 1])
+            i = end + 1
+            continue
+        match = TITLE.match(text, offset, offset + len(lines[i].rstrip("\n")))
+        if match:
+            return match
+        offset += len(lines[i])
+        i += 1
+    return None
 
 
 def main(argv: list[str]) -> int:

@@ -35,7 +35,11 @@ class Config:
 
 
 def learner_config(root: Path = ROOT) -> Config:
-    return Config("learner", root / "build", os.environ.get("CXX", "g++"))
+    """build/, with $CXX. Without $CXX, the compiler build/ already has (g++ for a new one):
+    a learner who configured with CXX=clang++ once need not repeat it on every command."""
+    directory = root / "build"
+    compiler = os.environ.get("CXX") or configured_compiler(directory) or "g++"
+    return Config("learner", directory, compiler)
 
 
 def check_configs(root: Path = ROOT) -> list[Config]:
@@ -59,33 +63,53 @@ class BuildError(Exception):
         self.output = output
 
 
+class CompilerMismatch(BuildError):
+    """The build directory was configured with another compiler than the one asked for."""
+
+    def __init__(self, directory: Path, configured: str, wanted: str):
+        super().__init__(f"{directory.name}/ was configured with {configured}, not {wanted}: "
+                         f"delete it (rm -rf {directory}) and build again")
+        self.directory, self.configured, self.wanted = directory, configured, wanted
+
+
+def is_configured(directory: Path) -> bool:
+    return (directory / "meson-info" / "meson-info.json").is_file()
+
+
 def configured_compiler(directory: Path) -> str | None:
-    """The compiler command a build directory was configured with, if it is configured."""
-    if not (directory / "meson-info" / "meson-info.json").is_file():
-        return None
+    """The C++ compiler command a configured build directory uses; None if it is not configured
+    (or meson's record of it cannot be read)."""
     try:
-        commands = json.loads((directory / "compile_commands.json").read_text())
-        return commands[0]["command"].split()[0]
-    except (OSError, ValueError, KeyError, IndexError):
-        return "an unknown compiler"
+        targets = json.loads((directory / "meson-info" / "intro-targets.json").read_text())
+        for target_info in targets:
+            for source in target_info.get("target_sources", []):
+                if source.get("language") == "cpp" and source.get("compiler"):
+                    return " ".join(source["compiler"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _resolved(command: str) -> str:
+    """The real file a compiler command runs: 'ccache g++' and '/usr/bin/g++' both give g++'s binary."""
+    words = [w for w in command.split() if os.path.basename(w) not in ("ccache", "sccache")]
+    program = words[-1] if words else command
+    path = shutil.which(program)
+    return os.path.realpath(path) if path else program
 
 
 def same_compiler(configured: str, wanted: str) -> bool:
     """Whether a build directory's compiler is the one asked for ('g++' matches '/usr/bin/g++')."""
-    def resolve(command: str) -> str:
-        path = shutil.which(command)
-        return os.path.realpath(path) if path else command
-    return resolve(configured) == resolve(wanted)
+    return _resolved(configured) == _resolved(wanted)
 
 
 def configure(config: Config) -> None:
-    """Configure the directory unless it already is. Raises BuildError with meson's output."""
-    existing = configured_compiler(config.directory)
-    if existing is not None:
-        if not same_compiler(existing, config.compiler):
-            raise BuildError(
-                f"{config.directory.name}/ was configured with {existing}, not {config.compiler}.\n"
-                f"Delete it and build again: rm -rf {config.directory}")
+    """Configure the directory unless it already is. Raises BuildError with meson's output, or
+    CompilerMismatch when the directory holds another compiler's build (meson cannot switch it)."""
+    if is_configured(config.directory):
+        existing = configured_compiler(config.directory)
+        if existing is not None and not same_compiler(existing, config.compiler):
+            raise CompilerMismatch(config.directory, existing, config.compiler)
         return
     if config.directory.exists() and any(config.directory.iterdir()):
         raise BuildError(f"{config.directory} exists but is not a meson build directory; delete it: "
@@ -105,38 +129,71 @@ def target(chapter: Chapter, tree: str, name: str) -> str:
 
 def build(config: Config, targets: list[str]) -> None:
     """Build targets with ninja. Raises BuildError carrying the compiler's output."""
-    proc = subprocess.run(["ninja", "-C", str(config.directory), *targets], capture_output=True, text=True)
+    proc = subprocess.run(["ninja", "-C", str(config.directory), *targets], capture_output=True, text=True,
+                          errors="replace")
     if proc.returncode != 0:
-        raise BuildError("build failed", proc.stdout + proc.stderr)
+        raise BuildError("build failed", tidy_output(proc.stdout + proc.stderr, config.directory))
 
 
-ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (fatal )?error: ", re.M)
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def tidy_output(output: str, directory: Path) -> str:
+    """Build output as the learner reads it: no colour codes (ninja passes them through when
+    CLICOLOR_FORCE is set), and paths from the repository's root: the compiler names
+    ../chapters/x.cpp and the linker /repo/build/../chapters/x.cpp where the learner's editor
+    knows chapters/x.cpp."""
+    output = ANSI_ESCAPE.sub("", output)
+    up = os.path.relpath(ROOT, directory) + "/"  # ../ from build/, ../../ from build-check/gcc/
+    for prefix in (f"{directory}/{up}", up):
+        # Only where a path starts: never inside a quoted #include "../x.hpp" of a source excerpt.
+        output = re.sub(r"(?<![^\s(])" + re.escape(prefix), "", output)
+    return output
+
+
+ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (fatal )?error: ")
+# Lines that lead up to an error: the include chain, the function or template it is in.
+LEAD_LINE = re.compile(r"^(In file included from |\s+from |[^\s:]+: In |[^\s:]+:\d+:\d+:\s+required )")
+# Lines that begin something else: another file's errors, ninja's progress and failure lines.
+OTHER_LINE = re.compile(r"^(FAILED: |ninja: |\[\d+/\d+\] |In file included from |[^\s:]+: In |\d+ errors? generated)")
+LINKER_ERROR = re.compile(r"undefined reference to|multiple definition of|cannot find -l")
 
 
 def first_compiler_error(output: str, context_lines: int = 12) -> str:
-    """The first error of a compiler's output and the lines that explain it, not the whole wall."""
-    match = ERROR_LINE.search(output)
-    if not match:
-        lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith("[")]
-        return "\n".join(lines[-context_lines:])
-    start = output.rfind("\n", 0, match.start()) + 1
-    # Keep the "In file included from" / "In function" lines just before it.
-    preceding = output[:start].splitlines()
+    """The first error of a build's output and the lines that explain it, not the whole wall.
+    Builds run in parallel, so the output may hold several files' errors: only the first is kept."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if ERROR_LINE.match(line)), None)
+    if first is None:
+        return _other_error(lines, context_lines)
     lead = []
-    for line in reversed(preceding):
-        if line.startswith(("In file included", "                 from", "In function", "In member",
-                            "In instantiation", "In static member", "In constructor", "In destructor")) \
-                or re.match(r"^[^\s:]+: In ", line):
-            lead.insert(0, line)
-        else:
+    for line in reversed(lines[:first]):
+        if not LEAD_LINE.match(line):
             break
-    rest = output[start:].splitlines()
-    shown = [rest[0]]
-    for line in rest[1:context_lines]:
-        if ERROR_LINE.match(line) or line.startswith(("ninja:", "[")):
+        lead.insert(0, line)
+    shown = [lines[first]]
+    for line in lines[first + 1:first + context_lines]:
+        if ERROR_LINE.match(line) or OTHER_LINE.match(line):
             break
         shown.append(line)
     return "\n".join(lead[-4:] + shown)
+
+
+def _other_error(lines: list[str], context_lines: int) -> str:
+    """A failure with no compiler error: the linker's first complaint, or the last lines of the output."""
+    for line in lines:
+        if LINKER_ERROR.search(line):
+            return (line.replace("/usr/bin/ld: ", "") + "\n(a linker error: something is declared and used but "
+                    "never defined, or defined twice)")
+    shown, after_failed = [], False
+    for line in lines:
+        if line.startswith("FAILED: "):
+            after_failed = True  # the next line is the failed command: long, and no help
+            continue
+        if not after_failed and line.strip() and not OTHER_LINE.match(line):
+            shown.append(line)
+        after_failed = False
+    return "\n".join(shown[-context_lines:])
 
 
 def binary(config: Config, chapter: Chapter, tree: str, name: str) -> Path:

@@ -26,6 +26,12 @@ def expected_files(chapter: course.Chapter) -> dict[Path, str]:
     return files
 
 
+def solved_files(chapter: course.Chapter) -> dict[Path, str]:
+    """Relative path -> content of a chapter filled with the reference solution (scripts/tutor start-at)."""
+    return {rel: course.solved_copy((chapter.solution_dir / rel).read_text())
+            for rel in course.source_files(chapter.solution_dir)}
+
+
 def differences(chapter: course.Chapter) -> list[str]:
     """How chapters/NN differs from what the generator makes; empty when up to date."""
     want = expected_files(chapter)
@@ -43,9 +49,10 @@ def differences(chapter: course.Chapter) -> list[str]:
     return out
 
 
-def write(chapter: course.Chapter) -> None:
-    """Replace chapters/NN with a fresh copy generated from the solution."""
-    files = expected_files(chapter)  # before deleting anything: a marker error leaves the folder alone
+def write(chapter: course.Chapter, files: dict[Path, str] | None = None) -> None:
+    """Replace chapters/NN with `files`: by default, a fresh copy generated from the solution."""
+    if files is None:
+        files = expected_files(chapter)  # before deleting anything: a marker error leaves the folder alone
     if chapter.chapter_dir.exists():
         shutil.rmtree(chapter.chapter_dir)
     for rel, text in files.items():

@@ -4,11 +4,15 @@ Nothing is stored but a cache: an exercise's status is what its tests say
 when run against the learner's chapter. The cache is keyed by chapter slug and
 exercise name (not by number), and by the test binary's signature, so a
 rebuilt binary is always run again and a renumbered course strands nothing.
+
+A test that hangs is stopped after TEST_TIMEOUT seconds ($TUTOR_TEST_TIMEOUT
+overrides it: the tutor's own tests use a short one).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,8 @@ PASSED = "passed"
 FAILING = "failing"  # the learner has started: something other than its own stub fails
 TODO = "todo"  # untouched: its tests fail only on its own rt::todo
 BROKEN = "broken"  # the chapter does not compile, or the tests crash or hang
+
+TEST_TIMEOUT = float(os.environ.get("TUTOR_TEST_TIMEOUT", "60"))
 
 
 @dataclass
@@ -78,13 +84,13 @@ def exercise_status(config: builds.Config, exercise: Exercise, cache: Cache | No
     """Run one exercise's tests against the learner's chapter (built already)."""
     binary = builds.binary(config, exercise.chapter, "chapters", "tests")
     sig = signature(binary)
-    if cache and not need_run:
+    if cache is not None and not need_run:
         state = cache.get(exercise.key, sig)
         if state is not None:
             return Status(exercise, state)
-    run = testrun.run_suite(binary, exercise.suite)
+    run = testrun.run_suite(binary, exercise.suite, timeout=TEST_TIMEOUT)
     state = classify(exercise, run)
-    if cache:
+    if cache is not None:
         cache.put(exercise.key, sig, state)
     return Status(exercise, state, run)
 

@@ -8,7 +8,8 @@
     scripts/tutor diff [CH|EX]     your code against the reference solution
     scripts/tutor reset CH         put a chapter back as it was (your version is backed up first)
     scripts/tutor start-at CH      fill every earlier chapter with the solutions, to begin at CH
-    scripts/tutor example [CH]     build and run a chapter's example (--solution: the reference's)
+    scripts/tutor example [CH]     build and run a chapter's example (--solution: the reference's;
+                                   its own arguments after --: example 03 -- --count 5)
     scripts/tutor server           run the delay server of chapter 05 (--port N)
     scripts/tutor book             build the book and print where it is
     scripts/tutor clean            delete the build directory
@@ -23,11 +24,13 @@ import argparse
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import book
 import builds
@@ -48,6 +51,9 @@ class TutorError(Exception):
     pass
 
 
+EXERCISE_ID = re.compile(r"ex\d+")
+
+
 # ---------------------------------------------------------------- state
 
 def load_state() -> dict:
@@ -63,7 +69,18 @@ def save_state(state: dict) -> None:
 
 
 def hints_shown(exercise: Exercise) -> int:
+    """How many hints of an exercise the learner has seen: at least the first."""
     return max(1, load_state().get("hints", {}).get(exercise.key, 1))
+
+
+def save_hints_shown(exercise: Exercise, shown: int) -> None:
+    state = load_state()
+    state.setdefault("hints", {})[exercise.key] = shown
+    save_state(state)
+
+
+def results_cache() -> progress.Cache:
+    return progress.Cache(STATE_DIR / "results.json")
 
 
 def rel(path: Path) -> str:
@@ -75,27 +92,31 @@ def rel(path: Path) -> str:
 
 # ---------------------------------------------------------------- finding things
 
-def parse_exercise(text: str, default: Chapter | None) -> Exercise:
+def parse_exercise(text: str, current_chapter: Callable[[], Chapter]) -> Exercise:
+    """An exercise as the learner names it: ex3 (in the current chapter), 01/ex3, block-on/countdown
+    or countdown. current_chapter is only called for a bare id: finding it builds and runs tests."""
     if "/" in text:
         chapter_part, ex_part = text.split("/", 1)
         return course.find_chapter(chapter_part).exercise(ex_part)
-    if default is not None:
-        try:
-            return default.exercise(text)
-        except course.CourseError:
-            pass
+    if EXERCISE_ID.fullmatch(text):
+        return current_chapter().exercise(text)
     for chapter in course.chapters():
         for ex in chapter.exercises:
             if text == ex.name:
                 return ex
-    where = f" in chapter {default.dirname}" if default else ""
-    raise TutorError(f"no exercise {text!r}{where}; write it as ex3, 01/ex3 or block-on/countdown")
+    raise TutorError(f"no exercise {text!r}; write it as ex3, 01/ex3 or block-on/countdown")
 
 
 def configure() -> builds.Config:
     config = builds.learner_config()
     try:
         builds.configure(config)
+    except builds.CompilerMismatch as err:
+        raise TutorError(
+            f"build/ was configured with {err.configured}, but CXX={os.environ.get('CXX', '')} asks for "
+            f"{err.wanted}, and a build directory cannot change its compiler.\n"
+            f"To build with {err.wanted}: scripts/tutor clean (it deletes build/), then run the tutor again.\n"
+            f"To keep {err.configured}: run the tutor without CXX.") from None
     except builds.BuildError as err:
         raise TutorError(f"{err}\n{err.output}".strip()) from None
     return config
@@ -110,6 +131,20 @@ def current_exercise(config: builds.Config, cache: progress.Cache) -> progress.S
     return None
 
 
+def current_chapter(config: builds.Config, cache: progress.Cache) -> Chapter:
+    """The chapter of the current exercise, or the last chapter once all pass."""
+    found = current_exercise(config, cache)
+    return found.exercise.chapter if found else course.chapters()[-1]
+
+
+def chosen_exercise(config: builds.Config, cache: progress.Cache, text: str | None) -> Exercise | None:
+    """The exercise the learner named, else the current one; None when every exercise passes."""
+    if text:
+        return parse_exercise(text, lambda: current_chapter(config, cache))
+    found = current_exercise(config, cache)
+    return found.exercise if found else None
+
+
 def fresh_status(config: builds.Config, exercise: Exercise, cache: progress.Cache) -> progress.Status:
     """Build the exercise's chapter and run its tests now."""
     error = progress.build_chapter(config, exercise.chapter)
@@ -119,15 +154,16 @@ def fresh_status(config: builds.Config, exercise: Exercise, cache: progress.Cach
 
 
 def region_locations(directory: Path, exercise: Exercise) -> list[str]:
+    """file:line (what) of each of the exercise's regions in a chapter folder."""
     found = []
     for rel_path in course.source_files(directory):
         if rel_path.suffix not in course.SOURCE_SUFFIXES:
             continue
-        lines = (directory / rel_path).read_text().splitlines()
+        lines = (directory / rel_path).read_text(errors="replace").splitlines()
         try:
             regions = course.regions(lines, str(rel_path))
         except course.CourseError:
-            continue
+            continue  # the learner broke a marker: the other files still say where to write
         for region in regions:
             if region.exercise == exercise.id:
                 found.append(f"{rel(directory / rel_path)}:{region.start + 1}  ({region.what})")
@@ -139,6 +175,13 @@ def region_locations(directory: Path, exercise: Exercise) -> list[str]:
 def book_link(exercise: Exercise) -> str:
     page = book.output_dir() / book.page_name(exercise.chapter)
     return f"{rel(page)}#{exercise.section}"
+
+
+def show_book() -> None:
+    try:
+        print(f"Book: {rel(book.build(book.output_dir(), quiet=True) / 'index.html')}\n")
+    except (book.BookError, course.CourseError, OSError) as err:  # OSError: pandoc is missing
+        print(ui.style(f"The book did not build: {err}\n", "yellow"))
 
 
 def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status]]], current: Exercise | None) -> None:
@@ -158,6 +201,25 @@ def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status]]], cur
     print()
 
 
+def show_course_progress(config: builds.Config, cache: progress.Cache) -> tuple[int, progress.Status | None]:
+    """Show the progress table of the whole course; returns (number of exercises, the current one's status)."""
+    everything = [(chapter, progress.chapter_statuses(config, chapter, cache)) for chapter in course.chapters()]
+    current = next((s for _, statuses in everything for s in statuses if s.state != PASSED), None)
+    show_progress(everything, current.exercise if current else None)
+    return sum(len(statuses) for _, statuses in everything), current
+
+
+def show_crash(status: progress.Status) -> None:
+    run = status.run
+    where = f' in "{run.crashed_case}"' if run.crashed_case else ""
+    what = "hung" if run.timed_out else "crashed"
+    print(ui.style(f"  The tests {what}{where}:", "yellow"))
+    print(ui.wrapped(run.crash, indent="    "))
+    tail = [ln for ln in run.stderr.splitlines() if ln.strip()][:14]
+    if tail:
+        print(ui.indented("\n".join(tail)))
+
+
 def show_failures(status: progress.Status, max_cases: int = 3) -> None:
     if status.build_error is not None:
         print(ui.style(f"  chapters/{status.exercise.chapter.dirname} does not compile. The first error:", "yellow"))
@@ -167,11 +229,10 @@ def show_failures(status: progress.Status, max_cases: int = 3) -> None:
     if run is None:
         return
     if run.crash:
-        print(ui.style(f"  The tests crashed: {run.crash}", "yellow"))
-        tail = [ln for ln in run.stderr.splitlines() if ln.strip()][:14]
-        if tail:
-            print(ui.indented("\n".join(tail)))
-    failing = [c for c in run.cases if not c.passed]
+        show_crash(status)
+    elif not run.cases:
+        print(ui.style(f"  No test ran: the test binary has no suite named '{run.suite}'.", "yellow"))
+    failing = [c for c in run.cases if not c.passed and not c.crashed]
     if failing:
         print(f"  {len(failing)} of {len(run.cases)} tests fail:")
     for case in failing[:max_cases]:
@@ -188,7 +249,7 @@ def show_hints(exercise: Exercise, shown: int) -> None:
         print(ui.style(f"  Hint {i}/{len(exercise.hints)}:", "cyan"))
         print(ui.wrapped(hint, indent="    "))
     if shown < len(exercise.hints):
-        print(ui.style(f"  Another hint: scripts/tutor hint", "dim"))
+        print(ui.style("  Another hint: scripts/tutor hint", "dim"))
 
 
 def show_exercise(status: progress.Status) -> None:
@@ -208,14 +269,18 @@ def show_exercise(status: progress.Status) -> None:
 
 def exercise_diff(exercise: Exercise) -> str:
     """Your code for one exercise against the reference, region by region."""
-    mine = course.exercise_regions(exercise.chapter.chapter_dir, exercise.id)
+    whole_chapter = f"see the whole chapter: scripts/tutor diff {exercise.chapter.number}"
+    try:
+        mine = course.exercise_regions(exercise.chapter.chapter_dir, exercise.id)
+    except course.CourseError as err:
+        return f"  (the exercise markers in chapters/{exercise.chapter.dirname} are broken: {err}; {whole_chapter})"
     theirs = course.exercise_regions(exercise.chapter.solution_dir, exercise.id)
     if len(mine) != len(theirs):
         return (f"  (the EXERCISE {exercise.id} markers in chapters/{exercise.chapter.dirname} were changed, so the "
-                f"regions cannot be paired; see the whole chapter: scripts/tutor diff {exercise.chapter.number})")
+                f"regions cannot be paired; {whole_chapter})")
     parts = []
     for (path, what, body), (_, _, ref) in zip(mine, theirs):
-        if [l.strip() for l in body] == [l.strip() for l in ref]:
+        if [line.strip() for line in body] == [line.strip() for line in ref]:
             parts.append(f"  {path} ({what}): the same as the reference.")
             continue
         lines = difflib.unified_diff(body, ref, f"yours: {path}", "reference", n=2)
@@ -223,164 +288,192 @@ def exercise_diff(exercise: Exercise) -> str:
     return "\n".join(parts)
 
 
-def show_passed(exercise: Exercise, run_cases: int | None) -> None:
-    count = f" all {run_cases} tests" if run_cases else ""
+def show_passed(status: progress.Status) -> None:
+    exercise = status.exercise
+    count = f" all {len(status.run.cases)} tests" if status.run else ""
     print(ui.style(f"✓ {exercise.chapter.number}/{exercise.id} {exercise.title}: passes{count}.", "green", "bold"))
     print("  Your code beside the reference solution (- yours, + reference):")
     print(exercise_diff(exercise))
     print()
 
 
-# ---------------------------------------------------------------- commands
-
-def cmd_default(args) -> int:
-    config = configure()
-    try:
-        print(f"Book: {rel(book.build(book.output_dir(), quiet=True) / 'index.html')}\n")
-    except book.BookError as err:
-        print(ui.style(f"The book did not build: {err}", "yellow"))
-    cache = progress.Cache(STATE_DIR / "results.json")
-    everything = [(chapter, progress.chapter_statuses(config, chapter, cache)) for chapter in course.chapters()]
-    first = next((s for _, statuses in everything for s in statuses if s.state != PASSED), None)
-    show_progress(everything, first.exercise if first else None)
-    if first is None:
-        total = sum(len(statuses) for _, statuses in everything)
-        print(ui.style(f"All {total} exercises pass: the course is complete. Well done.", "green", "bold"))
-        return 0
-    if first.run is None and first.build_error is None:
-        first = fresh_status(config, first.exercise, cache)
-    show_exercise(first)
-    return 1
-
-
-def default_chapter(config: builds.Config, cache: progress.Cache) -> Chapter:
-    """The chapter of the current exercise, or the last chapter once all pass."""
-    found = current_exercise(config, cache)
-    return found.exercise.chapter if found else course.chapters()[-1]
-
-
-def cmd_run(args) -> int:
-    config = configure()
-    cache = progress.Cache(STATE_DIR / "results.json")
-    if args.exercise:
-        exercise = parse_exercise(args.exercise, default_chapter(config, cache))
-    else:
-        found = current_exercise(config, cache)
-        if found is None:
-            print(ui.style("Every exercise passes: the course is complete.", "green"))
-            return 0
-        exercise = found.exercise
-    status = fresh_status(config, exercise, cache)
+def show_status(status: progress.Status) -> int:
+    """The pass and the diff, or what fails and how to go on; the exit status to match."""
     if status.state == PASSED:
-        show_passed(exercise, len(status.run.cases) if status.run else None)
+        show_passed(status)
         return 0
     show_exercise(status)
     return 1
 
 
+# ---------------------------------------------------------------- commands
+
+def cmd_default(args) -> int:
+    config = configure()
+    show_book()
+    cache = results_cache()
+    total, current = show_course_progress(config, cache)
+    if current is None:
+        print(ui.style(f"All {total} exercises pass: the course is complete. Well done.", "green", "bold"))
+        return 0
+    if current.run is None and current.build_error is None:
+        current = fresh_status(config, current.exercise, cache)  # its state came from the cache: run it for the details
+    show_exercise(current)
+    return 1
+
+
+def cmd_run(args) -> int:
+    config = configure()
+    cache = results_cache()
+    exercise = chosen_exercise(config, cache, args.exercise)
+    if exercise is None:
+        print(ui.style("Every exercise passes: the course is complete.", "green"))
+        return 0
+    return show_status(fresh_status(config, exercise, cache))
+
+
 def cmd_hint(args) -> int:
     config = configure()
-    if args.exercise:
-        exercise = parse_exercise(args.exercise, default_chapter(config, progress.Cache(STATE_DIR / "results.json")))
-    else:
-        found = current_exercise(config, progress.Cache(STATE_DIR / "results.json"))
-        if found is None:
-            print("Every exercise passes: no hints needed.")
-            return 0
-        exercise = found.exercise
-    state = load_state()
-    shown = min(len(exercise.hints), hints_shown(exercise) + 1)
-    state.setdefault("hints", {})[exercise.key] = shown
-    save_state(state)
+    exercise = chosen_exercise(config, results_cache(), args.exercise)
+    if exercise is None:
+        print("Every exercise passes: no hints needed.")
+        return 0
+    before = hints_shown(exercise)
+    shown = min(len(exercise.hints), before + 1)
+    save_hints_shown(exercise, shown)
     ui.heading(f"Exercise {exercise.chapter.number}/{exercise.id}: {exercise.title}")
     show_hints(exercise, shown)
-    if shown == len(exercise.hints):
+    if shown == before:
+        print(ui.style(f"  There are no more hints. The book section: {book_link(exercise)}", "dim"))
+    elif shown == len(exercise.hints):
         print(ui.style(f"  That was the last hint. The book section: {book_link(exercise)}", "dim"))
     return 0
 
 
 def chapter_files_signature(chapter: Chapter) -> tuple:
+    """What changes when a file of the chapter (or of its tests) is saved."""
     files = []
     for directory in (chapter.chapter_dir, chapter.tests_dir):
         for path in sorted(directory.rglob("*")):
-            if path.is_file():
+            if path.name.startswith(".") or path.name.endswith("~"):
+                continue  # an editor's swap and backup files are not a save
+            try:
                 stat = path.stat()
+            except OSError:
+                continue  # deleted while we looked: an editor replacing the file
+            if path.is_file():
                 files.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(files)
 
 
+def wait_for_change(chapter: Chapter, before: tuple, interval: float) -> None:
+    """Return once the chapter's files differ from `before` and have stopped changing:
+    an editor may write a file in several steps, and half a file does not compile."""
+    latest = before
+    while latest == before:
+        time.sleep(interval)
+        latest = chapter_files_signature(chapter)
+    settled = None
+    while settled != latest:
+        settled = latest
+        time.sleep(interval)
+        latest = chapter_files_signature(chapter)
+
+
 def cmd_watch(args) -> int:
     config = configure()
-    cache = progress.Cache(STATE_DIR / "results.json")
+    cache = results_cache()
     found = current_exercise(config, cache)
-    rounds = 0
+    runs = 0
     while found is not None:
         exercise = found.exercise
+        # Taken before the build: a save while the tests run is not missed.
+        before = chapter_files_signature(exercise.chapter)
         status = fresh_status(config, exercise, cache)
-        rounds += 1
-        if status.state == PASSED:
-            show_passed(exercise, len(status.run.cases) if status.run else None)
-            found = current_exercise(config, cache)
+        runs += 1
+        if show_status(status) == 0:
+            found = current_exercise(config, cache)  # passed: on to the next exercise
             continue
-        show_exercise(status)
-        if args.rounds and rounds >= args.rounds:
+        if args.rounds and runs >= args.rounds:
             return 1
         print(ui.style(f"\nWatching chapters/{exercise.chapter.dirname} for changes (Ctrl-C to stop)...", "dim"),
               flush=True)
-        before = chapter_files_signature(exercise.chapter)
-        while chapter_files_signature(exercise.chapter) == before:
-            time.sleep(args.interval)
+        wait_for_change(exercise.chapter, before, args.interval)
         print("\n" + ui.style("─" * 72, "dim"))
     print(ui.style("Every exercise passes: the course is complete. Well done.", "green", "bold"))
     return 0
 
 
 def cmd_progress(args) -> int:
-    config = configure()
-    cache = progress.Cache(STATE_DIR / "results.json")
-    everything = [(chapter, progress.chapter_statuses(config, chapter, cache)) for chapter in course.chapters()]
-    first = next((s for _, statuses in everything for s in statuses if s.state != PASSED), None)
-    show_progress(everything, first.exercise if first else None)
+    show_course_progress(configure(), results_cache())
     return 0
 
 
-def cmd_diff(args) -> int:
-    target = args.target
-    if target and ("/" in target or target.startswith("ex") or not target[:1].isdigit()):
+def diff_target(text: str) -> Chapter | Exercise:
+    """What `diff` was asked for: an exercise (ex3, 01/ex3, a name) or a chapter (3, 03, slug).
+    A chapter's slug wins over an exercise of the same name (block-on is both)."""
+    if "/" not in text and not EXERCISE_ID.fullmatch(text):
         try:
-            exercise = parse_exercise(target, default_chapter(configure(), progress.Cache(STATE_DIR / "results.json")))
-        except (TutorError, course.CourseError):
-            exercise = None
-        if exercise is not None:
-            print(exercise_diff(exercise))
-            return 0
-    chapter = course.find_chapter(target) if target else \
-        default_chapter(configure(), progress.Cache(STATE_DIR / "results.json"))
-    differs = False
-    for rel_path in course.source_files(chapter.solution_dir):
-        reference = course.solved_copy((chapter.solution_dir / rel_path).read_text()).splitlines(keepends=True)
+            return course.find_chapter(text)
+        except course.CourseError:
+            pass
+    return parse_exercise(text, lambda: current_chapter(configure(), results_cache()))
+
+
+def chapter_diff(chapter: Chapter) -> list[str]:
+    """Unified diffs of the learner's chapter against the reference, file by file."""
+    diffs = []
+    for rel_path, reference in generate.solved_files(chapter).items():
         mine_path = chapter.chapter_dir / rel_path
-        mine = mine_path.read_text().splitlines(keepends=True) if mine_path.exists() else []
-        lines = list(difflib.unified_diff(mine, reference, f"chapters/{chapter.dirname}/{rel_path}",
+        mine = mine_path.read_text(errors="replace").splitlines(keepends=True) if mine_path.exists() else []
+        lines = list(difflib.unified_diff(mine, reference.splitlines(keepends=True),
+                                          f"chapters/{chapter.dirname}/{rel_path}",
                                           f"solutions/{chapter.dirname}/{rel_path}"))
         if lines:
-            differs = True
-            print(ui.diff_lines(lines))
-    if not differs:
-        print(f"chapters/{chapter.dirname} is the same as the reference solution.")
+            diffs.append(ui.diff_lines(lines))
+    return diffs
+
+
+def cmd_diff(args) -> int:
+    target = diff_target(args.target) if args.target else current_chapter(configure(), results_cache())
+    if isinstance(target, Exercise):
+        print(exercise_diff(target))
+        return 0
+    diffs = chapter_diff(target)
+    print("\n".join(diffs) if diffs else f"chapters/{target.dirname} is the same as the reference solution.")
     return 0
 
 
 def backup(chapter: Chapter) -> Path:
+    """Copy a chapter's folder to .tutor/backup/ under a name no earlier backup has."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = STATE_DIR / "backup" / f"{chapter.dirname}-{stamp}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = STATE_DIR / "backup" / f"{chapter.dirname}-{stamp}-{n}"
     shutil.copytree(chapter.chapter_dir, target)
     return target
 
 
+def chapter_state(chapter: Chapter) -> str:
+    """'missing', 'pristine', 'solved' (holds the reference) or 'worked' (holds the learner's work)."""
+    if not chapter.chapter_dir.exists():
+        return "missing"
+    have = {p: (chapter.chapter_dir / p).read_text(errors="replace")
+            for p in course.source_files(chapter.chapter_dir)}
+    if have == generate.expected_files(chapter):
+        return "pristine"
+    return "solved" if have == generate.solved_files(chapter) else "worked"
+
+
 def cmd_reset(args) -> int:
     chapter = course.find_chapter(args.chapter)
-    saved = backup(chapter) if chapter.chapter_dir.exists() else None
+    state = chapter_state(chapter)
+    if state == "pristine":
+        print(f"chapters/{chapter.dirname} is as it was at the start: nothing to reset.")
+        return 0
+    saved = backup(chapter) if state != "missing" else None
     generate.write(chapter)
     print(f"chapters/{chapter.dirname} is back to its starting state.")
     if saved:
@@ -388,35 +481,27 @@ def cmd_reset(args) -> int:
     return 0
 
 
-def chapter_state(chapter: Chapter) -> str:
-    """'pristine', 'solved' (holds the reference) or 'worked' (holds the learner's work)."""
-    pristine = generate.expected_files(chapter)
-    have = {p: (chapter.chapter_dir / p).read_text() for p in course.source_files(chapter.chapter_dir)} \
-        if chapter.chapter_dir.exists() else {}
-    if have == pristine:
-        return "pristine"
-    solved = {p: course.solved_copy((chapter.solution_dir / p).read_text()) for p in pristine}
-    return "solved" if have == solved else "worked"
-
-
 def cmd_start_at(args) -> int:
     start = course.find_chapter(args.chapter)
+    states = {chapter.dirname: chapter_state(chapter) for chapter in course.chapters()}
     earlier = [c for c in course.chapters() if c.number < start.number]
-    worked = [c for c in earlier if chapter_state(c) == "worked"]
+    worked = [c for c in earlier if states[c.dirname] == "worked"]
     if worked and not args.force:
         names = ", ".join(f"chapters/{c.dirname}" for c in worked)
         raise TutorError(f"{names} hold your own work, which start-at would replace.\n"
                          f"Keep it, or run again with --force (your versions are backed up first).")
     for chapter in earlier:
-        if chapter.chapter_dir.exists() and chapter_state(chapter) == "worked":
+        if states[chapter.dirname] == "solved":
+            continue
+        if states[chapter.dirname] == "worked":
             print(f"Your chapters/{chapter.dirname} was saved in {rel(backup(chapter))}")
-        if chapter.chapter_dir.exists():
-            shutil.rmtree(chapter.chapter_dir)
-        for rel_path in course.source_files(chapter.solution_dir):
-            target = chapter.chapter_dir / rel_path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(course.solved_copy((chapter.solution_dir / rel_path).read_text()))
+        generate.write(chapter, generate.solved_files(chapter))
         print(f"chapters/{chapter.dirname}: filled with the reference solution")
+    # A later chapter holding the reference (from an earlier start-at) would skip the learner past it.
+    for chapter in course.chapters():
+        if chapter.number >= start.number and states[chapter.dirname] == "solved":
+            generate.write(chapter)
+            print(f"chapters/{chapter.dirname}: back to its exercises")
     print(f"\nYou start at chapter {start.dirname}. Run scripts/tutor to see your first exercise.")
     return 0
 
@@ -434,13 +519,12 @@ def run_binary(config: builds.Config, chapter: Chapter, tree: str, name: str, ex
     if proc.returncode != 0 and "not yet implemented" in proc.stderr:
         print(ui.style(f"\nThe example needs exercises you have not solved yet. Finish the chapter's exercises, "
                        f"or run the reference: scripts/tutor example {chapter.number} --solution", "yellow"))
-    return proc.returncode
+    return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode  # killed by a signal: as a shell says
 
 
 def cmd_example(args) -> int:
     config = configure()
-    chapter = course.find_chapter(args.chapter) if args.chapter else \
-        default_chapter(config, progress.Cache(STATE_DIR / "results.json"))
+    chapter = course.find_chapter(args.chapter) if args.chapter else current_chapter(config, results_cache())
     tree = "solutions" if args.solution else "chapters"
     return run_binary(config, chapter, tree, "example", args.rest)
 
@@ -489,10 +573,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("start-at", help="fill earlier chapters with the solutions")
     s.add_argument("chapter")
     s.add_argument("--force", action="store_true")
-    s = sub.add_parser("example", help="run a chapter's example")
+    s = sub.add_parser("example", help="run a chapter's example (its own arguments go after --)")
     s.add_argument("chapter", nargs="?")
     s.add_argument("--solution", action="store_true")
-    s.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the example, after --")
     s = sub.add_parser("server", help="run the delay server")
     s.add_argument("--port", type=int, default=8080)
     sub.add_parser("book", help="build the book")
@@ -506,12 +589,14 @@ COMMANDS = {None: cmd_default, "run": cmd_run, "hint": cmd_hint, "watch": cmd_wa
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    # What follows -- is the example's: split it off first, or argparse takes the example's
+    # arguments, or our own --solution after the chapter, for one another.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser().parse_args(argv[:split])
+    args.rest = argv[split + 1:]
     if args.command == "help":
         print(__doc__)
         return 0
-    if getattr(args, "rest", None) and args.rest[0] == "--":
-        args.rest = args.rest[1:]
     os.chdir(course.ROOT)
     try:
         return COMMANDS[args.command](args)
@@ -521,6 +606,10 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print()
         return 130
+    except BrokenPipeError:
+        # The reader went away (scripts/tutor diff | head): stop quietly, and let the exit not flush into it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

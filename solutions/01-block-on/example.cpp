@@ -57,6 +57,7 @@ int main() {
     // ANCHOR_END: nested
     fmt::print("  block_on returned {}\n\n", output);
 
+    // ANCHOR: busy-wait
     fmt::print("3. Waiting 100 ms by busy polling a Deadline:\n");
     int polls = 0;
     rt::bench::Stopwatch watch;
@@ -65,4 +66,5 @@ int main() {
     fmt::print("  polls:     {:>12}\n", polls);
     fmt::print("  wall time: {:>9.1f} ms\n", spent.wall_ms);
     fmt::print("  CPU time:  {:>9.1f} ms ({:.0f}% of one core)\n", spent.cpu_ms, 100 * spent.cpu_ms / spent.wall_ms);
+    // ANCHOR_END: busy-wait
 }

@@ -7,9 +7,11 @@
 
 namespace rt {
 
+// ANCHOR: pending
 // The "not yet" answer. `return rt::pending;` converts to any Poll<T>.
 struct Pending {};
 inline constexpr Pending pending{};
+// ANCHOR_END: pending
 
 // ANCHOR: poll
 // Either a ready value of type T or pending, like Rust's Poll<T>.
@@ -57,7 +59,9 @@ private:
     bool ready_ = false;
 };
 
+// ANCHOR: ready-void
 // A ready Poll<void>: `return rt::ready();`.
 inline Poll<void> ready() noexcept { return Poll<void>(); }
+// ANCHOR_END: ready-void
 
 }  // namespace rt

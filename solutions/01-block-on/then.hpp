@@ -83,6 +83,7 @@ auto Then<A, MakeB>::poll(Context& cx) -> Poll<Output> {
 }
 // ANCHOR_END: then-poll
 
+// ANCHOR: start-second
 template <Future A, class MakeB>
 void Then<A, MakeB>::start_second(Poll<typename A::Output>& finished) {
     MakeB make_second = std::move(std::get<First>(state_).make_second);
@@ -92,5 +93,6 @@ void Then<A, MakeB>::start_second(Poll<typename A::Output>& finished) {
     else
         state_.template emplace<B>(std::invoke(std::move(make_second), std::move(finished).value()));
 }
+// ANCHOR_END: start-second
 
 }  // namespace rt

@@ -21,8 +21,10 @@ private:
     std::string message_;
 };
 
+// ANCHOR: todo
 // Marks code still to write. `what` names the exercise, as "exN: ...".
 // Never returns, so a stub compiles in a function of any return type.
 [[noreturn]] void todo(std::string_view what);
+// ANCHOR_END: todo
 
 }  // namespace rt

@@ -7,11 +7,13 @@
 
 namespace rt {
 
+// ANCHOR: vtable-check
 const RawWakerVTable& Waker::vtable() const {
     if (raw_.vtable == nullptr)
         throw std::logic_error("rt::Waker: used after it was moved from or woken by value");
     return *raw_.vtable;
 }
+// ANCHOR_END: vtable-check
 
 // ANCHOR: clone
 Waker::Waker(const Waker& other) : raw_{nullptr, nullptr} {
@@ -21,6 +23,7 @@ Waker::Waker(const Waker& other) : raw_{nullptr, nullptr} {
 }
 // ANCHOR_END: clone
 
+// ANCHOR: copy-move
 Waker& Waker::operator=(const Waker& other) {
     Waker copy(other);  // clone first: if `other` is *this, it stays valid
     std::swap(raw_, copy.raw_);
@@ -36,6 +39,7 @@ Waker& Waker::operator=(Waker&& other) noexcept {
     std::swap(raw_, taken.raw_);
     return *this;  // `taken` now holds the old waker and drops it
 }
+// ANCHOR_END: copy-move
 
 // ANCHOR: drop
 Waker::~Waker() {
@@ -59,9 +63,11 @@ void Waker::wake_by_ref() const {
 }
 // ANCHOR_END: wake
 
+// ANCHOR: will-wake
 bool Waker::will_wake(const Waker& other) const noexcept {
     return raw_.data == other.raw_.data && raw_.vtable == other.raw_.vtable;
 }
+// ANCHOR_END: will-wake
 
 // ANCHOR: noop
 namespace {

@@ -1,0 +1,32 @@
+#include "parker.hpp"
+
+#include "todo.hpp"
+
+namespace rt {
+
+// ANCHOR: park
+void Parker::park() const {
+    // BEGIN EXERCISE ex1: wait for the token, then take it
+    std::unique_lock lock(mutex_);
+    // A loop, not an if: wait() may return without a notify (a spurious
+    // wake-up), and then the token is still absent.
+    while (!token_) condvar_.wait(lock);
+    token_ = false;
+    // END EXERCISE ex1
+}
+
+void Parker::unpark() const {
+    // BEGIN EXERCISE ex1: make the token present and wake the parked thread
+    {
+        std::lock_guard lock(mutex_);
+        token_ = true;
+    }
+    // Notify after unlocking: the woken thread can take the mutex at once.
+    condvar_.notify_one();
+    // END EXERCISE ex1
+}
+// ANCHOR_END: park
+
+void Parker::simulate_spurious_wakeup() const { condvar_.notify_all(); }
+
+}  // namespace rt

@@ -1,0 +1,76 @@
+// Code the chapter gives the learner: it must work before any exercise is solved.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <vector>
+
+#include "counting_waker.hpp"
+#include "fake_clock.hpp"
+#include "poll_helpers.hpp"
+#include "rt.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Item {
+    int deadline;
+    std::size_t heap_index = rt::detail::TimerHeap<Item>::npos;
+};
+
+}  // namespace
+
+TEST_SUITE("given: TimerHeap, Timer, JoinAll") {
+    TEST_CASE("the heap pops entries in deadline order and keeps their indexes") {
+        std::vector<Item> items;
+        for (int d : {50, 10, 40, 20, 30, 60, 5}) items.push_back(Item{d});
+        rt::detail::TimerHeap<Item> heap;
+        for (Item& item : items) heap.push(&item);
+        std::vector<int> popped;
+        while (!heap.empty()) {
+            Item* first = heap.pop();
+            CHECK(first->heap_index == rt::detail::TimerHeap<Item>::npos);
+            popped.push_back(first->deadline);
+        }
+        CHECK(popped == std::vector<int>{5, 10, 20, 30, 40, 50, 60});
+    }
+
+    TEST_CASE("removing an entry from the middle keeps the rest in order") {
+        std::vector<Item> items;
+        for (int d = 1; d <= 20; ++d) items.push_back(Item{(d * 7) % 20});
+        rt::detail::TimerHeap<Item> heap;
+        for (Item& item : items) heap.push(&item);
+        heap.remove(&items[3]);
+        heap.remove(&items[11]);
+        CHECK(heap.size() == 18);
+        int last = -1;
+        while (!heap.empty()) {
+            Item* first = heap.pop();
+            CHECK(first->deadline >= last);
+            last = first->deadline;
+        }
+    }
+
+    TEST_CASE("cancel on an entry that was never stored does nothing") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        rt::Timer::Entry entry(clock.now + 10ms);
+        timer.cancel(entry);
+        CHECK(timer.size() == 0);
+    }
+
+    TEST_CASE("a timer with a thread stops at once when destroyed") {
+        auto start = std::chrono::steady_clock::now();
+        { rt::Timer timer; }
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+    }
+
+    TEST_CASE("join_all gives every output in order") {
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        std::vector<rt::Countdown> countdowns;
+        for (int n : {3, 1, 2}) countdowns.emplace_back(n);
+        auto all = rt::join_all(std::move(countdowns));
+        CHECK(test::poll_until_ready(all, waker) == std::vector<int>{3, 1, 2});
+    }
+}

@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+
+#include "counting_waker.hpp"
+#include "fake_clock.hpp"
+#include "rt.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_SUITE("ex1: Timer::store") {
+    TEST_CASE("the first store puts the entry in the heap and clones the waker once") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Timer::Entry entry(clock.now + 10ms);
+        timer.store(entry, waker);
+        CHECK(timer.size() == 1);
+        CHECK(counter.clones == 1);
+        CHECK(entry.waker.has_value());
+        timer.cancel(entry);
+    }
+
+    TEST_CASE("storing the same waker again clones nothing, thanks to will_wake") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Waker clone = waker;  // a clone will_wake the original
+        rt::Timer::Entry entry(clock.now + 10ms);
+        timer.store(entry, waker);
+        timer.store(entry, clone);
+        timer.store(entry, waker);
+        CHECK(counter.clones == 2);  // ours, and the timer's first
+        CHECK(timer.size() == 1);
+        timer.cancel(entry);
+    }
+
+    TEST_CASE("a different waker replaces the stored one, whose clone is dropped") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter first, second;
+        rt::Waker a = first.waker(), b = second.waker();
+        rt::Timer::Entry entry(clock.now + 10ms);
+        timer.store(entry, a);
+        timer.store(entry, b);
+        CHECK(first.clones == 1);
+        CHECK(first.drops == 1);
+        CHECK(second.clones == 1);
+        CHECK(timer.size() == 1);
+        CHECK(entry.waker->will_wake(b));
+        timer.cancel(entry);
+        CHECK(second.drops == 1);
+    }
+
+    TEST_CASE("a store after the entry has fired changes nothing") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Timer::Entry entry(clock.now + 10ms);
+        entry.fired = true;  // as fire_due leaves it
+        timer.store(entry, waker);
+        CHECK(timer.size() == 0);
+        CHECK(counter.clones == 0);
+        CHECK_FALSE(entry.waker.has_value());
+    }
+
+    TEST_CASE("entries of many sleeps share the heap") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        std::vector<rt::Timer::Entry> entries;
+        for (int i = 0; i < 100; ++i) entries.emplace_back(clock.now + std::chrono::milliseconds(100 - i));
+        for (auto& entry : entries) timer.store(entry, waker);
+        CHECK(timer.size() == 100);
+        for (auto& entry : entries) timer.cancel(entry);
+        CHECK(timer.size() == 0);
+        CHECK(counter.live() == 1);
+    }
+}
