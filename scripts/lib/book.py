@@ -221,8 +221,8 @@ def changes_markdown(chapter: Chapter, chapters: list[Chapter]) -> list[str]:
         out += code_block(lines, ["diff"])
         out += ["", "</details>", ""]
     for rel in removed_files:
-        out += [f'<p class="file-note"><code>{html.escape(str(rel))}</code> <span class="tag removed">removed</span></p>',
-                ""]
+        name = html.escape(str(rel))
+        out += [f'<p class="file-note"><code>{name}</code> <span class="tag removed">removed</span></p>', ""]
     return out + [":::", ""]
 
 

@@ -56,6 +56,7 @@ CALL_TIMEOUT = 15.0  # one DevTools command
 LOAD_TIMEOUT = 15.0  # one page, until its load event
 IMAGE_TIMEOUT_MS = 5000  # an image still loading after the load event
 TOTAL_TIMEOUT = 60.0  # the whole check
+WIDTH = 1280  # of the window the pages are laid out in
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -124,13 +125,17 @@ class Browser:
         for fd in (to_child_r, from_child_w):
             os.close(fd)
         move = f'exec "$@" 3<&{child_in} 4>&{child_out} {child_in}<&- {child_out}>&-'
+        command = [self.binary, *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"]
         try:
             self.proc = subprocess.Popen(
-                [shutil.which("bash") or "/bin/bash", "-c", move, "bash", self.binary, *FLAGS, f"--user-data-dir={self.profile.name}",
-                 "about:blank"],
+                [shutil.which("bash") or "/bin/bash", "-c", move, "bash", *command],
                 stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, pass_fds=(child_in, child_out),
-                start_new_session=True)
+                start_new_session=True)  # a process group of its own, for close() to end
         except OSError as err:
+            for fd in (to_child_w, from_child_r):
+                os.close(fd)
+            self.log.close()
+            self.profile.cleanup()
             raise BrowserError(f"cannot start {self.binary}: {err}") from None
         finally:
             os.close(child_in)
@@ -145,6 +150,9 @@ class Browser:
             self.session = self.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True},
                                      session="")["sessionId"]
             self.call("Page.enable")
+            # A desktop window: the pages are laid out (and screenshots taken) 1280 px wide.
+            self.call("Emulation.setDeviceMetricsOverride",
+                      {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False})
         except BaseException:
             self.close()
             raise
@@ -230,13 +238,11 @@ class Browser:
             return {"error": f"the check's script failed: {result['exceptionDetails'].get('text')}"}
         return result["result"]["value"]
 
-    def screenshot(self, height: int, target: Path, width: int = 1280) -> None:
+    def screenshot(self, height: int, target: Path) -> None:
         """The page now loaded, whole, as a PNG."""
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
         shot = self.call("Page.captureScreenshot",
                          {"format": "png", "captureBeyondViewport": True,
-                          "clip": {"x": 0, "y": 0, "width": width, "height": max(height, 1), "scale": 1}})
+                          "clip": {"x": 0, "y": 0, "width": WIDTH, "height": max(height, 1), "scale": 1}})
         target.write_bytes(base64.b64decode(shot["data"]))
 
     def log_tail(self) -> str:

@@ -198,22 +198,29 @@ def solved_copy(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not ANCHOR.match(line))
 
 
+def _body(lines: list[str], region: Region) -> list[str]:
+    return [line for line in lines[region.start + 1:region.end] if not ANCHOR.match(line)]
+
+
 def region_bodies(text: str, exercise: str, where: str = "") -> list[tuple[str, list[str]]]:
     """(what, body lines) of each region of one exercise in a file, anchors dropped."""
     lines = text.splitlines(keepends=True)
-    return [(r.what, [line for line in lines[r.start + 1:r.end] if not ANCHOR.match(line)])
-            for r in regions(lines, where) if r.exercise == exercise]
+    return [(r.what, _body(lines, r)) for r in regions(lines, where) if r.exercise == exercise]
+
+
+def chapter_regions(directory: Path) -> list[tuple[Path, list[str], Region]]:
+    """(file, the file's lines, region) of every exercise region in a chapter folder."""
+    found = []
+    for rel in source_files(directory):
+        if rel.suffix in SOURCE_SUFFIXES:
+            lines = (directory / rel).read_text().splitlines(keepends=True)
+            found.extend((rel, lines, region) for region in regions(lines, str(rel)))
+    return found
 
 
 def exercise_regions(directory: Path, exercise: str) -> list[tuple[Path, str, list[str]]]:
-    """(file, what, body) of every region of `exercise` in a chapter folder."""
-    found = []
-    for rel in source_files(directory):
-        if rel.suffix not in SOURCE_SUFFIXES:
-            continue
-        for what, body in region_bodies((directory / rel).read_text(), exercise, str(rel)):
-            found.append((rel, what, body))
-    return found
+    """(file, what, body) of every region of `exercise` in a chapter folder, anchors dropped."""
+    return [(rel, r.what, _body(lines, r)) for rel, lines, r in chapter_regions(directory) if r.exercise == exercise]
 
 
 def anchor_lines(text: str, anchor: str, where: str = "") -> list[str]:

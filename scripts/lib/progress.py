@@ -22,7 +22,7 @@ from course import Chapter, Exercise
 
 PASSED = "passed"
 FAILING = "failing"  # the learner has started: something other than its own stub fails
-TODO = "todo"  # untouched: its tests fail only on its own rt::todo
+TODO = "todo"  # untouched: its failing tests all reach its own rt::todo
 BROKEN = "broken"  # the chapter does not compile, or the tests crash or hang
 
 TEST_TIMEOUT = float(os.environ.get("TUTOR_TEST_TIMEOUT", "60"))
@@ -66,8 +66,10 @@ def classify(exercise: Exercise, run: testrun.SuiteRun) -> str:
         return PASSED
     if run.crash:
         return BROKEN
-    own_stub_only = run.cases and all(c.not_implemented == [exercise.id] for c in run.cases if not c.passed)
-    return TODO if own_stub_only else FAILING
+    # Not started while every failing test still reaches the exercise's own stub. A test that also
+    # reaches an earlier exercise's stub says nothing about this one (scripts/check flags such a test).
+    untouched = run.cases and all(exercise.id in c.not_implemented for c in run.cases if not c.passed)
+    return TODO if untouched else FAILING
 
 
 def build_chapter(config: builds.Config, chapter: Chapter) -> str | None:

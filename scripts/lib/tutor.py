@@ -113,8 +113,8 @@ def configure() -> builds.Config:
         builds.configure(config)
     except builds.CompilerMismatch as err:
         raise TutorError(
-            f"build/ was configured with {err.configured}, but CXX={os.environ.get('CXX', '')} asks for "
-            f"{err.wanted}, and a build directory cannot change its compiler.\n"
+            f"build/ was configured with {err.configured}, but CXX={err.wanted}: "
+            f"a build directory cannot change its compiler.\n"
             f"To build with {err.wanted}: scripts/tutor clean (it deletes build/), then run the tutor again.\n"
             f"To keep {err.configured}: run the tutor without CXX.") from None
     except builds.BuildError as err:
@@ -153,21 +153,14 @@ def fresh_status(config: builds.Config, exercise: Exercise, cache: progress.Cach
     return progress.exercise_status(config, exercise, cache, need_run=True)
 
 
-def region_locations(directory: Path, exercise: Exercise) -> list[str]:
-    """file:line (what) of each of the exercise's regions in a chapter folder."""
-    found = []
-    for rel_path in course.source_files(directory):
-        if rel_path.suffix not in course.SOURCE_SUFFIXES:
-            continue
-        lines = (directory / rel_path).read_text(errors="replace").splitlines()
-        try:
-            regions = course.regions(lines, str(rel_path))
-        except course.CourseError:
-            continue  # the learner broke a marker: the other files still say where to write
-        for region in regions:
-            if region.exercise == exercise.id:
-                found.append(f"{rel(directory / rel_path)}:{region.start + 1}  ({region.what})")
-    return found
+def region_locations(exercise: Exercise) -> list[str]:
+    """file:line (what) of each of the exercise's regions in the learner's chapter."""
+    try:
+        found = course.chapter_regions(exercise.chapter.chapter_dir)
+    except course.CourseError:
+        return []  # the learner broke a marker: the caller names the chapter folder instead
+    return [f"{rel(exercise.chapter.chapter_dir / path)}:{region.start + 1}  ({region.what})"
+            for path, _, region in found if region.exercise == exercise.id]
 
 
 # ---------------------------------------------------------------- showing things
@@ -260,7 +253,7 @@ def show_exercise(status: progress.Status) -> None:
     else:
         show_failures(status)
     print("  Write it in:")
-    for location in region_locations(ex.chapter.chapter_dir, ex) or [f"chapters/{ex.chapter.dirname}"]:
+    for location in region_locations(ex) or [f"chapters/{ex.chapter.dirname}"]:
         print(f"    {location}")
     print(f"  Read: {book_link(ex)}")
     show_hints(ex, hints_shown(ex))

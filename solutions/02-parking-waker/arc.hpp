@@ -8,6 +8,7 @@
 namespace rt {
 
 // ANCHOR: arc
+// ANCHOR: arc-owners
 // Shared ownership of one T, with the count and the T in one allocation.
 // Copying adds an owner, destroying removes one; the last owner destroys the
 // T. Access is shared (const) only, as in Rust: a T that must change while
@@ -34,11 +35,13 @@ public:
 
     const T& operator*() const noexcept { return inner_->value; }
     const T* operator->() const noexcept { return &inner_->value; }
+    // ANCHOR_END: arc-owners
 
     // How many Arcs (and raw handles) share the object. A snapshot: other
     // threads may change it at any time.
     std::size_t strong_count() const noexcept { return inner_->count.load(std::memory_order_relaxed); }
 
+    // ANCHOR: arc-raw
     // Raw handles, for vtables that only carry a `const void*`:
     // into_raw() gives up this Arc's ownership as an opaque pointer;
     // from_raw() takes that ownership back; borrow_raw() looks at the object
@@ -47,14 +50,17 @@ public:
     static Arc from_raw(const void* raw) noexcept { return Arc(inner_of(raw)); }
     static const T& borrow_raw(const void* raw) noexcept { return inner_of(raw)->value; }
     static void retain_raw(const void* raw) noexcept { retain(inner_of(raw)); }
+    // ANCHOR_END: arc-raw
 
 private:
+    // ANCHOR: arc-inner
     struct Inner {
         template <class... Args>
         explicit Inner(Args&&... args) : value(std::forward<Args>(args)...) {}
         std::atomic<std::size_t> count{1};
         T value;
     };
+    // ANCHOR_END: arc-inner
 
     explicit Arc(Inner* inner) noexcept : inner_(inner) {}
 
@@ -62,6 +68,7 @@ private:
     // const void*; the const only says that the handle gives shared access.
     static Inner* inner_of(const void* raw) noexcept { return static_cast<Inner*>(const_cast<void*>(raw)); }
 
+    // ANCHOR: arc-count
     // A new owner needs no ordering: it already has a reference to show for it.
     static void retain(Inner* inner) noexcept { inner->count.fetch_add(1, std::memory_order_relaxed); }
 
@@ -72,15 +79,18 @@ private:
     static void release(Inner* inner) noexcept {
         if (inner->count.fetch_sub(1, std::memory_order_acq_rel) == 1) delete inner;
     }
+    // ANCHOR_END: arc-count
 
     Inner* inner_;  // null only once moved from
 };
 // ANCHOR_END: arc
 
+// ANCHOR: make-arc
 // Makes a T from `args` in one allocation with its count, owned by one Arc.
 template <class T, class... Args>
 Arc<T> make_arc(Args&&... args) {
     return Arc<T>(new typename Arc<T>::Inner(std::forward<Args>(args)...));
 }
+// ANCHOR_END: make-arc
 
 }  // namespace rt

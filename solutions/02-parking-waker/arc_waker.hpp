@@ -9,11 +9,13 @@
 
 namespace rt {
 
+// ANCHOR: wake-concept
 // What a waker can be made of: something that can be woken through a shared reference.
 template <class W>
 concept Wake = requires(const W& w) {
     { w.wake() } -> std::same_as<void>;
 };
+// ANCHOR_END: wake-concept
 
 namespace detail {
 

@@ -6,6 +6,7 @@
 
 namespace rt::detail {
 
+// ANCHOR: block-on-thread-impl
 BlockOnThread& BlockOnThread::current() {
     thread_local BlockOnThread thread;
     return thread;
@@ -20,5 +21,6 @@ BlockOnThread::Guard::Guard(BlockOnThread& thread) : thread_(thread) {
             "which cannot go on polling its own future while this one blocks");
     thread_.running_ = true;
 }
+// ANCHOR_END: block-on-thread-impl
 
 }  // namespace rt::detail

@@ -56,6 +56,7 @@ WaitCost wait_100ms(BlockOn block_on) {
     return cost;
 }
 
+// ANCHOR: mailbox
 // A one-slot mailbox: put() fills it and wakes whoever waits; take() is a
 // future that empties it.
 class Mailbox {
@@ -90,6 +91,7 @@ private:
     bool full_ = false;
     std::optional<rt::Waker> waiter_;
 };
+// ANCHOR_END: mailbox
 
 double median_us(std::vector<double> samples) {
     std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
@@ -132,6 +134,7 @@ double condvar_wake_us() {
     return median_us(std::move(samples));
 }
 
+// ANCHOR: runtime-ping-pong
 // The same with the runtime: each thread waits in rt::block_on on a mailbox
 // and is woken through its rt::Waker, which unparks its Parker.
 double runtime_wake_us() {
@@ -152,6 +155,7 @@ double runtime_wake_us() {
     partner.join();
     return median_us(std::move(samples));
 }
+// ANCHOR_END: runtime-ping-pong
 // ANCHOR_END: ping-pong
 
 }  // namespace

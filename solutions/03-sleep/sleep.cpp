@@ -6,10 +6,12 @@
 
 namespace rt {
 
+// ANCHOR: sleep-move
 Sleep::Sleep(Sleep&& other) : timer_(other.timer_), entry_(other.entry_.deadline), done_(other.done_) {
     if (other.polled_)
         throw std::logic_error("rt::Sleep: moved after its first poll: the timer points into it, so it must stay put");
 }
+// ANCHOR_END: sleep-move
 
 // ANCHOR: sleep-drop
 Sleep::~Sleep() {
@@ -33,10 +35,12 @@ Poll<void> Sleep::poll(Context& cx) {
 }
 // ANCHOR_END: sleep-poll
 
+// ANCHOR: sleep-fns
 Sleep sleep(std::chrono::steady_clock::duration duration) {
     return Sleep(Timer::global(), std::chrono::steady_clock::now() + duration);
 }
 
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline) { return Sleep(Timer::global(), deadline); }
+// ANCHOR_END: sleep-fns
 
 }  // namespace rt

@@ -44,12 +44,14 @@ void Timer::store(Entry& entry, const Waker& waker) {
 }
 // ANCHOR_END: store
 
+// ANCHOR: cancel
 void Timer::cancel(Entry& entry) noexcept {
     std::optional<Waker> dropped;  // dropped after unlocking: a drop may run arbitrary code
     std::lock_guard lock(mutex_);
     if (entry.heap_index != detail::TimerHeap<Entry>::npos) heap_.remove(&entry);
     dropped.swap(entry.waker);
 }
+// ANCHOR_END: cancel
 
 // ANCHOR: fire-due
 std::size_t Timer::fire_due() {

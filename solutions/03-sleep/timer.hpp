@@ -16,6 +16,7 @@
 namespace rt {
 
 // ANCHOR: timer
+// ANCHOR: timer-entry
 // Keeps a min-heap of entries by deadline. Its thread sleeps until the
 // earliest deadline, then wakes every entry that is due. A Sleep future owns
 // one Entry and hands it to the timer; the timer's mutex guards the entries.
@@ -32,7 +33,9 @@ public:
         std::optional<Waker> waker;  // the newest waker; given away when the entry fires
         bool fired = false;          // the timer has taken it out of the heap and woken it
     };
+    // ANCHOR_END: timer-entry
 
+    // ANCHOR: timer-members
     // The timer behind rt::sleep. Made at the first use; its thread is joined
     // when the program ends.
     static Timer& global();
@@ -72,6 +75,7 @@ private:
     std::vector<Waker> due_;               // fire_due's batch, kept to reuse its memory
     std::thread thread_;                   // last: starts once the rest exists
 };
+// ANCHOR_END: timer-members
 // ANCHOR_END: timer
 
 }  // namespace rt

@@ -54,7 +54,7 @@ TEST_SUITE("ex3: Sleep::poll") {
         rt::Waker a = first.waker(), b = second.waker();
         rt::Context cx_a(a), cx_b(b);
         rt::Sleep sleep = rt::sleep(30ms);
-        CHECK(sleep.poll(cx_a).is_pending());
+        REQUIRE(sleep.poll(cx_a).is_pending());
         CHECK(sleep.poll(cx_b).is_pending());
         REQUIRE(test::eventually([&] { return second.total_wakes() == 1; }));
         CHECK(first.total_wakes() == 0);
@@ -68,7 +68,7 @@ TEST_SUITE("ex3: Sleep::poll") {
         rt::Waker a = first.waker(), b = second.waker();
         rt::Context cx_a(a), cx_b(b);
         rt::Sleep sleep(timer, clock.now + 10ms);
-        CHECK(sleep.poll(cx_a).is_pending());
+        REQUIRE(sleep.poll(cx_a).is_pending());
         // While the next poll reads the clock (at 5 ms), time moves to 20 ms and
         // the timer fires: it wakes whichever waker the entry holds by then.
         clock.now += 5ms;
@@ -90,7 +90,7 @@ TEST_SUITE("ex3: Sleep::poll") {
         rt::Context cx(waker);
         {
             rt::Sleep sleep(timer, clock.now + 10ms);
-            CHECK(sleep.poll(cx).is_pending());
+            REQUIRE(sleep.poll(cx).is_pending());
             CHECK(timer.size() == 1);
         }
         CHECK(timer.size() == 0);
@@ -106,7 +106,7 @@ TEST_SUITE("ex3: Sleep::poll") {
         rt::Context cx(waker);
         rt::Sleep original = rt::sleep(1s);
         rt::Sleep moved = std::move(original);
-        CHECK(moved.poll(cx).is_pending());
+        REQUIRE(moved.poll(cx).is_pending());
         CHECK_THROWS_AS(rt::Sleep(std::move(moved)), std::logic_error);
     }
 

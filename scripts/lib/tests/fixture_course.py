@@ -61,10 +61,9 @@ class Course:
     def region_line(self, dirname: str, exercise: str) -> str:
         """file:line of the exercise's first BEGIN marker in the learner's chapter, as the tutor shows it."""
         chapter = self.chapter(dirname)
-        for rel in course.source_files(chapter.chapter_dir):
-            for region in course.regions((chapter.chapter_dir / rel).read_text().splitlines()):
-                if region.exercise == exercise:
-                    return f"chapters/{dirname}/{rel}:{region.start + 1}"
+        for rel, _, region in course.chapter_regions(chapter.chapter_dir):
+            if region.exercise == exercise:
+                return f"chapters/{dirname}/{rel}:{region.start + 1}"
         raise AssertionError(f"no region of {exercise} in chapters/{dirname}")
 
     def write_exercise(self, dirname: str, exercise: str, body: str | None = None) -> None:

@@ -1,0 +1,21 @@
+// The runtime as it stands at the end of chapter 04 (executor): one include for all of it.
+#pragma once
+
+#include "arc.hpp"
+#include "arc_waker.hpp"
+#include "block_on.hpp"
+#include "countdown.hpp"
+#include "deadline.hpp"
+#include "executor.hpp"
+#include "future.hpp"
+#include "join.hpp"
+#include "join_handle.hpp"
+#include "parker.hpp"
+#include "poll.hpp"
+#include "ready.hpp"
+#include "sleep.hpp"
+#include "then.hpp"
+#include "thread_sleep.hpp"
+#include "timer.hpp"
+#include "todo.hpp"
+#include "waker.hpp"

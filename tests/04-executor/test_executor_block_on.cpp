@@ -1,0 +1,119 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+#include "measure.hpp"
+#include "rt.hpp"
+#include "task_helpers.hpp"
+#include "threads.hpp"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Spawns a task that spawns another, and returns what the inner one returns.
+rt::JoinHandle<int> spawn_nested() {
+    return rt::spawn(rt::Then(rt::Ready<int>(20), [](int n) {
+        return rt::spawn(rt::Then(rt::sleep(5ms), [n] { return rt::Ready<int>(n + 1); }));
+    }));
+}
+
+struct NestedBlockOn {
+    using Output = int;
+    rt::Executor* executor;
+    rt::Poll<int> poll(rt::Context&) { return executor->block_on(rt::Ready<int>(1)); }
+};
+
+}  // namespace
+
+TEST_SUITE("ex4: Executor::block_on") {
+    TEST_CASE("block_on returns the main future's output, and tasks it spawns run alongside") {
+        rt::Executor executor;
+        int out = test::bounded("Executor::block_on", [&] {
+            return executor.block_on(rt::Then(rt::Ready<int>(0), [](int) {
+                std::vector<rt::JoinHandle<int>> handles;
+                for (int i = 1; i <= 3; ++i) handles.push_back(rt::spawn(rt::Ready<int>(i * 10)));
+                return rt::join_in_order(std::move(handles));
+            }));
+        }).at(2);
+        CHECK(out == 30);
+    }
+
+    TEST_CASE("rt::spawn inside a running task spawns on the same executor") {
+        rt::Executor executor;
+        int out = test::bounded("a task spawning a task", [&] {
+            return executor.block_on(rt::Then(rt::Ready<int>(0), [](int) { return spawn_nested(); }));
+        });
+        CHECK(out == 21);
+        CHECK(executor.live_tasks() == 0);
+    }
+
+    TEST_CASE("a main future woken by the timer thread is polled again, twice in all") {
+        rt::Executor executor;
+        std::atomic<int> polls{0};
+        struct Counted {
+            using Output = void;
+            rt::Sleep sleep;
+            std::atomic<int>* polls;
+            rt::Poll<void> poll(rt::Context& cx) {
+                ++*polls;
+                return sleep.poll(cx);
+            }
+        };
+        test::bounded("Executor::block_on(sleep(20ms))", [&] { executor.block_on(Counted{rt::sleep(20ms), &polls}); });
+        CHECK(polls == 2);
+    }
+
+    TEST_CASE("an idle executor parks: waiting 100 ms costs little CPU") {
+        rt::Executor executor;
+        rt::bench::Stopwatch watch;
+        test::bounded("Executor::block_on(sleep(100ms))", [&] { executor.block_on(rt::sleep(100ms)); });
+        auto spent = watch.elapsed();
+        CHECK(spent.wall_ms >= 100);
+        CHECK(spent.cpu_ms < 50);  // busy polling would spend about 100 ms
+    }
+
+    TEST_CASE("a nested block_on inside the executor is refused with a clear error") {
+        rt::Executor executor;
+        CHECK_THROWS_WITH_AS(executor.block_on(NestedBlockOn{&executor}),
+                             "rt::block_on: nested call: this thread is already inside rt::block_on, which cannot go "
+                             "on polling its own future while this one blocks",
+                             std::logic_error);
+    }
+
+    TEST_CASE("100,000 tasks each sleeping 20 ms all complete on one thread, together") {
+        rt::Executor executor;
+        auto start = Clock::now();
+        std::size_t done = test::bounded("100,000 sleeping tasks", [&] {
+            return executor.block_on(rt::Then(rt::Ready<int>(0), [](int) {
+                std::vector<rt::JoinHandle<void>> handles;
+                handles.reserve(100'000);
+                for (int i = 0; i < 100'000; ++i) handles.push_back(rt::spawn(rt::sleep(20ms)));
+                return rt::join_in_order(std::move(handles));
+            })).size();
+        }, 60'000ms);
+        CHECK(done == 100'000);
+        // One after the other would take 2,000 s; together they take little more than 20 ms.
+        CHECK(Clock::now() - start < 10s);
+        CHECK(executor.live_tasks() == 0);
+        CHECK(rt::Timer::global().size() == 0);
+    }
+
+    TEST_CASE("tasks left waiting when block_on returns stay until the executor goes") {
+        std::atomic<int> destroyed{0};
+        {
+            rt::Executor executor;
+            executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+                rt::spawn(test::Noticed(rt::sleep(10s), &destroyed)).detach();
+                return rt::sleep(1ms);
+            }));
+            CHECK(executor.live_tasks() == 1);
+            CHECK(destroyed == 0);
+        }
+        CHECK(destroyed == 1);
+    }
+}

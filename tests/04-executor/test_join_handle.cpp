@@ -1,0 +1,117 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "counting_waker.hpp"
+#include "rt.hpp"
+#include "task_helpers.hpp"
+#include "threads.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_SUITE("ex3: JoinHandle::poll") {
+    TEST_CASE("a handle is pending until its task completes, then gives its output; its waker is woken once") {
+        rt::Executor executor;
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(rt::Ready<std::string>("output"));
+        REQUIRE(handle.poll(cx).is_pending());
+        executor.run_until_idle();
+        CHECK(counter.wakes == 1);
+        rt::Poll<std::string> poll = handle.poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == "output");
+        CHECK(counter.live() == 1);  // the handle's clone was consumed by the wake
+    }
+
+    TEST_CASE("a handle polled after its task completed is ready at once") {
+        rt::Executor executor;
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(rt::Ready<int>(7));
+        auto other = executor.spawn(test::Probe{.value = 1, .pending_polls = 1});
+        REQUIRE(other.poll(cx).is_pending());
+        executor.run_until_idle();
+        rt::Poll<int> poll = handle.poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == 7);
+        CHECK(counter.clones == 1);  // only `other` took a clone
+    }
+
+    TEST_CASE("a handle re-polled with another waker wakes only the newest, and clones once per waker") {
+        rt::Executor executor;
+        test::WakeCounter first, second;
+        rt::Waker a = first.waker(), b = second.waker();
+        rt::Context cx_a(a), cx_b(b);
+        auto handle = executor.spawn(rt::Ready<int>(1));
+        REQUIRE(handle.poll(cx_a).is_pending());
+        CHECK(handle.poll(cx_a).is_pending());
+        CHECK(first.clones == 1);
+        CHECK(handle.poll(cx_b).is_pending());
+        executor.run_until_idle();
+        CHECK(first.total_wakes() == 0);
+        CHECK(second.wakes == 1);
+        CHECK(handle.poll(cx_b).is_ready());
+    }
+
+    TEST_CASE("a handle rethrows its task's exception") {
+        rt::Executor executor;
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(test::Throws{});
+        REQUIRE(handle.poll(cx).is_pending());
+        executor.run_until_idle();
+        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the task failed", std::runtime_error);
+    }
+
+    TEST_CASE("a handle of a void task, and a handle polled again after its output, which is an error") {
+        rt::Executor executor;
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(rt::Deadline(std::chrono::steady_clock::now()));
+        REQUIRE(handle.poll(cx).is_pending());
+        executor.run_until_idle();
+        CHECK(handle.poll(cx).is_ready());
+        CHECK_THROWS_AS((void)handle.poll(cx), std::logic_error);
+    }
+
+    TEST_CASE("when the executor goes first, the handle's waker is woken and the handle says so") {
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        std::optional<rt::JoinHandle<void>> handle;
+        {
+            rt::Executor executor;
+            handle.emplace(executor.spawn(rt::sleep(10s)));
+            REQUIRE(handle->poll(cx).is_pending());
+            executor.run_until_idle();
+        }
+        CHECK(counter.wakes == 1);
+        CHECK_THROWS_WITH_AS((void)handle->poll(cx), "rt::JoinHandle: the executor was destroyed before the task completed",
+                             std::runtime_error);
+    }
+
+    TEST_CASE("a handle awaited by rt::block_on on another thread while this thread runs the task") {
+        rt::Executor executor;
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(rt::Then(rt::sleep(20ms), [] { return rt::Ready<int>(42); }));
+        REQUIRE(handle.poll(cx).is_pending());  // (the stub fails here, on this thread)
+        std::atomic<int> result{0};
+        test::Thread awaiting([&] { result = rt::block_on(std::move(handle)); });
+        // Run the task whenever the timer's wake queues it, until the other thread has the output.
+        CHECK(test::eventually([&] {
+            executor.run_until_idle();
+            return result != 0;
+        }));
+        awaiting.join();
+        CHECK(result == 42);
+    }
+}
