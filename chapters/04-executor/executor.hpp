@@ -55,6 +55,7 @@ public:
 private:
     // Wakes the main future of block_on.
     struct MainWaker {
+        explicit MainWaker(const detail::Scheduler* s) noexcept : scheduler(s) {}
         const detail::Scheduler* scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
         void wake() const {

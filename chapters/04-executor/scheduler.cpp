@@ -49,16 +49,18 @@ bool Scheduler::push(TaskHeader* task) const {
         std::lock_guard lock(mutex_);
         if (closed_) return false;
         remote_.push(task);
+        remote_pending_.store(true, std::memory_order_release);
     }
     parker_.unpark();
     return true;
 }
 
 TaskHeader* Scheduler::pop() const {
-    if (local_.empty()) {
+    if (local_.empty() && remote_pending_.load(std::memory_order_acquire)) {
         // Take every remote task at once: one lock per batch, not per task.
         std::lock_guard lock(mutex_);
         local_.append(remote_);
+        remote_pending_.store(false, std::memory_order_relaxed);
     }
     return local_.pop();
 }

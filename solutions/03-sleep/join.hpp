@@ -42,6 +42,7 @@ public:
         return true;
     }
 
+    bool done() const noexcept { return output_.has_value(); }
     Output take() { return std::move(*output_); }
 
 private:
@@ -99,9 +100,9 @@ public:
     }
 
     Poll<Output> poll(Context& cx) {
-        while (next_ < children_.size() && children_[next_].poll(cx)) ++next_;  // skip the finished prefix
-        bool all_ready = next_ == children_.size();
+        bool all_ready = true;
         for (std::size_t i = next_; i < children_.size(); ++i) all_ready = children_[i].poll(cx) && all_ready;
+        while (next_ < children_.size() && children_[next_].done()) ++next_;  // skip the finished prefix next time
         if (!all_ready) return pending;
         Output outputs;
         outputs.reserve(children_.size());

@@ -80,11 +80,9 @@ std::size_t Executor::run_until_idle() {
 // ANCHOR: run-task
 void Executor::run_task(detail::TaskHeader* task) {
     // BEGIN EXERCISE ex2: poll a task, then complete it, queue it again or let it wait
-    // Queued -> running. Clearing SCHEDULED lets a wake during the poll set it again.
-    std::uint32_t state = task->state.load(std::memory_order_acquire);
-    while (!task->state.compare_exchange_weak(state, (state & ~scheduled) | running, std::memory_order_acq_rel,
-                                              std::memory_order_acquire)) {
-    }
+    // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
+    // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
+    task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
     detail::BorrowedWaker waker(task);  // borrows the queue's reference, which we hold
     Context cx(waker.get());
     if (task->vtable->poll(task, cx)) {
@@ -92,10 +90,7 @@ void Executor::run_task(detail::TaskHeader* task) {
         return;
     }
     // Running -> waiting, unless woken during the poll.
-    state = task->state.load(std::memory_order_acquire);
-    while (!task->state.compare_exchange_weak(state, state & ~running, std::memory_order_acq_rel,
-                                              std::memory_order_acquire)) {
-    }
+    std::uint32_t state = task->state.fetch_and(~running, std::memory_order_acq_rel);
     if (state & scheduled) scheduler_->push(task);  // woken meanwhile: poll again; the queue keeps its reference
     else detail::release(task);                     // waits for a wake: the queue's reference goes
     // END EXERCISE ex2

@@ -1,6 +1,7 @@
 // Scheduler: the ready queues of one executor, shared with every task's waker.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 
 #include "parker.hpp"
@@ -59,6 +60,9 @@ private:
     mutable std::mutex mutex_;
     mutable TaskQueue remote_;     // guarded by mutex_
     mutable bool closed_ = false;  // guarded by mutex_
+    // Whether remote_ may hold tasks: lets pop() skip the lock when it does
+    // not. Set under the mutex by push, cleared under it by pop.
+    mutable std::atomic<bool> remote_pending_{false};
 
     Parker parker_;
 };

@@ -13,6 +13,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Pending at its first poll without waking anyone (as a future whose wake
+// came from elsewhere), ready at its second. Counts its polls.
+struct PendingOnce {
+    using Output = int;
+    int* polls;
+    rt::Poll<int> poll(rt::Context&) {
+        if (++*polls == 1) return rt::pending;
+        return *polls;
+    }
+};
+
 struct Item {
     int deadline;
     std::size_t heap_index = rt::detail::TimerHeap<Item>::npos;
@@ -63,6 +74,21 @@ TEST_SUITE("given: TimerHeap, Timer, JoinAll") {
         auto start = std::chrono::steady_clock::now();
         { rt::Timer timer; }
         CHECK(std::chrono::steady_clock::now() - start < 5s);
+    }
+
+    TEST_CASE("join_all polls each pending child once per poll, and is ready as soon as all are") {
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        int first = 0, second = 0;
+        std::vector<PendingOnce> children{PendingOnce{&first}, PendingOnce{&second}};
+        auto all = rt::join_all(std::move(children));
+        CHECK(all.poll(cx).is_pending());
+        CHECK(first == 1);
+        CHECK(second == 1);
+        rt::Poll<std::vector<int>> poll = all.poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == std::vector<int>{2, 2});
     }
 
     TEST_CASE("join_all gives every output in order") {

@@ -13,8 +13,8 @@ using namespace std::chrono_literals;
 
 TEST_SUITE("ex3: JoinHandle::poll") {
     TEST_CASE("a handle is pending until its task completes, then gives its output; its waker is woken once") {
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
         rt::Executor executor;
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto handle = executor.spawn(rt::Ready<std::string>("output"));
@@ -28,8 +28,8 @@ TEST_SUITE("ex3: JoinHandle::poll") {
     }
 
     TEST_CASE("a handle polled after its task completed is ready at once") {
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
         rt::Executor executor;
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto handle = executor.spawn(rt::Ready<int>(7));
@@ -43,8 +43,8 @@ TEST_SUITE("ex3: JoinHandle::poll") {
     }
 
     TEST_CASE("a handle re-polled with another waker wakes only the newest, and clones once per waker") {
-        rt::Executor executor;
         test::WakeCounter first, second;
+        rt::Executor executor;
         rt::Waker a = first.waker(), b = second.waker();
         rt::Context cx_a(a), cx_b(b);
         auto handle = executor.spawn(rt::Ready<int>(1));
@@ -59,8 +59,8 @@ TEST_SUITE("ex3: JoinHandle::poll") {
     }
 
     TEST_CASE("a handle rethrows its task's exception") {
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
         rt::Executor executor;
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto handle = executor.spawn(test::Throws{});
@@ -70,8 +70,8 @@ TEST_SUITE("ex3: JoinHandle::poll") {
     }
 
     TEST_CASE("a handle of a void task, and a handle polled again after its output, which is an error") {
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
         rt::Executor executor;
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto handle = executor.spawn(rt::Deadline(std::chrono::steady_clock::now()));
@@ -98,8 +98,8 @@ TEST_SUITE("ex3: JoinHandle::poll") {
     }
 
     TEST_CASE("a handle awaited by rt::block_on on another thread while this thread runs the task") {
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
         rt::Executor executor;
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto handle = executor.spawn(rt::Then(rt::sleep(20ms), [] { return rt::Ready<int>(42); }));
