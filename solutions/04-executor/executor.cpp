@@ -6,6 +6,7 @@ namespace rt {
 
 using namespace detail::task_state;
 
+// ANCHOR: running
 namespace {
 thread_local Executor* current = nullptr;
 }  // namespace
@@ -22,6 +23,7 @@ Executor::Running::~Running() {
     executor_.running_ = false;
     current = previous_;
 }
+// ANCHOR_END: running
 
 Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()) {}
 
@@ -47,10 +49,12 @@ Executor::~Executor() {
 }
 // ANCHOR_END: executor-drop
 
+// ANCHOR: check-spawn
 void Executor::check_spawn_allowed() const {
     if (running_ && current != this)
         throw std::logic_error("rt::Executor::spawn: called from another thread while the executor runs");
 }
+// ANCHOR_END: check-spawn
 
 void Executor::link(detail::TaskHeader* task) noexcept {
     task->next_live = live_;
@@ -67,6 +71,7 @@ void Executor::unlink(detail::TaskHeader* task) noexcept {
     --live_count_;
 }
 
+// ANCHOR: run-until-idle
 std::size_t Executor::run_until_idle() {
     Running running(*this);
     std::size_t polls = 0;
@@ -76,6 +81,7 @@ std::size_t Executor::run_until_idle() {
     }
     return polls;
 }
+// ANCHOR_END: run-until-idle
 
 // ANCHOR: run-task
 void Executor::run_task(detail::TaskHeader* task) {

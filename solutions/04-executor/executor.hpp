@@ -25,6 +25,7 @@ Executor* current_executor() noexcept;
 }  // namespace detail
 
 // ANCHOR: executor
+// ANCHOR: executor-public
 // A single-threaded executor. spawn() makes a task of a future; block_on()
 // runs a main future to completion and, meanwhile, every task that is ready.
 // Tasks are polled on the thread that calls block_on (or run_until_idle);
@@ -52,8 +53,10 @@ public:
 
     // Tasks spawned and neither completed nor closed.
     std::size_t live_tasks() const noexcept { return live_count_; }
+// ANCHOR_END: executor-public
 
 private:
+    // ANCHOR: main-waker
     // Wakes the main future of block_on.
     struct MainWaker {
         explicit MainWaker(const detail::Scheduler* s) noexcept : scheduler(s) {}
@@ -66,6 +69,7 @@ private:
             if (!scheduler->on_executor_thread()) scheduler->parker().unpark();
         }
     };
+    // ANCHOR_END: main-waker
 
     // Marks this thread as running the executor while it exists: rt::spawn
     // finds it, and wakes on this thread go to the local queue, unlocked.
@@ -82,6 +86,7 @@ private:
         detail::ExecutorThread thread_;
     };
 
+    // ANCHOR: executor-members
     // How many tasks block_on runs between two looks at its main future.
     static constexpr std::size_t tasks_per_turn = 64;
 
@@ -96,6 +101,7 @@ private:
     std::size_t live_count_ = 0;
     bool running_ = false;  // a thread is inside block_on or run_until_idle
 };
+// ANCHOR_END: executor-members
 // ANCHOR_END: executor
 
 // ANCHOR: spawn

@@ -71,6 +71,7 @@ Poll<T> JoinHandle<T>::poll(Context& cx) {
 }
 // ANCHOR_END: join-handle-poll
 
+// ANCHOR: join-handle-take
 template <class T>
 Poll<T> JoinHandle<T>::take() {
     using namespace detail::task_state;
@@ -86,7 +87,9 @@ Poll<T> JoinHandle<T>::take() {
     if constexpr (std::is_void_v<T>) return ready();
     else return std::move(*output);
 }
+// ANCHOR_END: join-handle-take
 
+// ANCHOR: join-handle-detach
 template <class T>
 void JoinHandle<T>::detach() noexcept {
     using namespace detail::task_state;
@@ -97,5 +100,6 @@ void JoinHandle<T>::detach() noexcept {
     if (state & completed) task->vtable->destroy_output(task);
     detail::release(task);
 }
+// ANCHOR_END: join-handle-detach
 
 }  // namespace rt

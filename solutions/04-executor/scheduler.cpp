@@ -4,6 +4,7 @@
 
 namespace rt::detail {
 
+// ANCHOR: task-queue-ops
 void TaskQueue::push(TaskHeader* task) noexcept {
     task->next_ready = nullptr;
     if (tail_ != nullptr) tail_->next_ready = task;
@@ -19,6 +20,7 @@ TaskHeader* TaskQueue::pop() noexcept {
     task->next_ready = nullptr;
     return task;
 }
+// ANCHOR_END: task-queue-ops
 
 void TaskQueue::append(TaskQueue& other) noexcept {
     if (other.head_ == nullptr) return;
@@ -28,6 +30,7 @@ void TaskQueue::append(TaskQueue& other) noexcept {
     other.head_ = other.tail_ = nullptr;
 }
 
+// ANCHOR: executor-thread
 namespace {
 thread_local const Scheduler* current_scheduler = nullptr;
 }  // namespace
@@ -39,8 +42,10 @@ ExecutorThread::~ExecutorThread() { current_scheduler = previous_; }
 const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; }
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
+// ANCHOR_END: executor-thread
 
 // ANCHOR: push
+// ANCHOR: scheduler-push
 bool Scheduler::push(TaskHeader* task) const {
     if (on_executor_thread()) {
         local_.push(task);  // we are running: the executor will find it, no need to wake it
@@ -55,7 +60,9 @@ bool Scheduler::push(TaskHeader* task) const {
     parker_.unpark();
     return true;
 }
+// ANCHOR_END: scheduler-push
 
+// ANCHOR: scheduler-pop
 TaskHeader* Scheduler::pop() const {
     if (local_.empty() && remote_pending_.load(std::memory_order_acquire)) {
         // Take every remote task at once: one lock per batch, not per task.
@@ -65,6 +72,7 @@ TaskHeader* Scheduler::pop() const {
     }
     return local_.pop();
 }
+// ANCHOR_END: scheduler-pop
 // ANCHOR_END: push
 
 TaskQueue Scheduler::close() const {

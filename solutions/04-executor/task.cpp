@@ -35,13 +35,16 @@ void schedule(TaskHeader* task) {
 }
 // ANCHOR_END: schedule
 
+// ANCHOR: release
 void release(TaskHeader* task, std::uint32_t count) noexcept {
     // NOTE: acq_rel, as Arc's release: every owner's use of the task happens
     // before the last owner frees it.
     if (task->refs.fetch_sub(count, std::memory_order_acq_rel) == count) task->vtable->deallocate(task);
 }
+// ANCHOR_END: release
 
 // ANCHOR: task-waker
+// ANCHOR: task-waker-vtable
 namespace {
 
 TaskHeader* task_of(const void* data) noexcept {
@@ -66,7 +69,9 @@ RawWaker clone_task_waker(const void* data) {
 }
 
 }  // namespace
+// ANCHOR_END: task-waker-vtable
 
+// ANCHOR: task-waker-make
 Waker task_waker(TaskHeader* task) noexcept {
     task->refs.fetch_add(1, std::memory_order_relaxed);
     return Waker::from_raw(RawWaker{task, &task_waker_vtable});
@@ -75,6 +80,7 @@ Waker task_waker(TaskHeader* task) noexcept {
 BorrowedWaker::BorrowedWaker(TaskHeader* task) noexcept {
     new (storage_) Waker(Waker::from_raw(RawWaker{task, &task_waker_vtable}));
 }
+// ANCHOR_END: task-waker-make
 // ANCHOR_END: task-waker
 
 void report_lost_exception(const std::exception_ptr& error) noexcept {

@@ -82,6 +82,7 @@ private:
 void report_lost_exception(const std::exception_ptr& error) noexcept;
 
 // ANCHOR: task
+// ANCHOR: task-class
 // A spawned future of type F. While running, the union holds the future;
 // once completed, its output (unless it threw: then `error` is set).
 template <Future F>
@@ -94,10 +95,12 @@ public:
         new (&future_) F(std::move(future));
     }
     ~Task() {}  // the union's member is destroyed through the vtable
+// ANCHOR_END: task-class
 
 private:
     static Task* self(TaskHeader* task) noexcept { return static_cast<Task*>(task); }
 
+    // ANCHOR: task-poll
     static bool poll(TaskHeader* task, Context& cx) {
         Task* t = self(task);
         try {
@@ -112,7 +115,9 @@ private:
         }
         return true;
     }
+    // ANCHOR_END: task-poll
 
+    // ANCHOR: task-output
     static void destroy_future(TaskHeader* task) { self(task)->future_.~F(); }
 
     static void destroy_output(TaskHeader* task) {
@@ -132,12 +137,15 @@ private:
     static void deallocate(TaskHeader* task) { delete self(task); }
 
     static constexpr TaskVTable vtable_{poll, destroy_future, destroy_output, take_output, deallocate};
+    // ANCHOR_END: task-output
 
+    // ANCHOR: task-union
     union {
         F future_;
         Output output_;
     };
     std::exception_ptr error_;
+    // ANCHOR_END: task-union
 };
 // ANCHOR_END: task
 

@@ -1,0 +1,134 @@
+#include "http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <stdexcept>
+
+#include "todo.hpp"
+
+namespace rt {
+
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+[[noreturn]] void malformed(const std::string& what) { throw std::runtime_error("rt::http_get: " + what); }
+
+// A short, printable excerpt of bad input for an error message.
+std::string excerpt(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 60)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
+    for (const auto& [key, value] : headers)
+        if (same_name(key, name)) return std::string_view(value);
+    return std::nullopt;
+}
+
+Url Url::parse(std::string_view url) {
+    constexpr std::string_view scheme = "http://";
+    if (url.substr(0, scheme.size()) != scheme)
+        throw std::invalid_argument("rt::http_get: only http:// URLs are supported, not '" + std::string(url) + "'");
+    std::string_view rest = url.substr(scheme.size());
+    std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    Url parsed;
+    parsed.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    std::size_t colon = authority.rfind(':');
+    parsed.host = std::string(authority.substr(0, colon));
+    if (parsed.host.empty()) throw std::invalid_argument("rt::http_get: no host in '" + std::string(url) + "'");
+    parsed.authority = colon == std::string_view::npos ? parsed.host + ":80" : std::string(authority);
+    return parsed;
+}
+
+void ResponseParser::feed(std::string_view bytes) {
+    buffer_.append(bytes);
+    if (state_ == State::head) parse_head();
+    if (state_ != State::head) parse_body();
+}
+
+void ResponseParser::finish() {
+    switch (state_) {
+        case State::done:
+            return;
+        case State::until_close:
+            state_ = State::done;
+            return;
+        case State::head:
+            malformed("the server closed the connection before the header section ended");
+        case State::fixed_length:
+            malformed("the server closed the connection " + std::to_string(remaining_) +
+                      " bytes before the end of the body");
+        default:
+            malformed("the server closed the connection in the middle of a chunked body");
+    }
+}
+
+void ResponseParser::parse_head() {
+    std::size_t end = buffer_.find("\r\n\r\n");
+    if (end == std::string::npos) {
+        if (buffer_.size() > max_header_bytes) malformed("the header section is over 64 KiB");
+        return;  // not all there yet
+    }
+    if (end > max_header_bytes) malformed("the header section is over 64 KiB");
+    std::string_view head(buffer_.data(), end);
+
+    // The status line: HTTP/1.x 200 Reason
+    std::size_t line_end = head.find("\r\n");
+    std::string_view status_line = head.substr(0, line_end);
+    int status = 0;
+    if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
+        std::from_chars(status_line.data() + 9, status_line.data() + 12, status).ptr != status_line.data() + 12 ||
+        (status_line.size() > 12 && status_line[12] != ' '))
+        malformed("malformed status line: '" + excerpt(status_line) + "'");
+    response_.status = status;
+
+    // Header lines: Name: value
+    std::string_view lines = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
+    while (!lines.empty()) {
+        std::size_t next = lines.find("\r\n");
+        std::string_view line = lines.substr(0, next);
+        lines = next == std::string_view::npos ? "" : lines.substr(next + 2);
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) malformed("malformed header line: '" + excerpt(line) + "'");
+        response_.headers.emplace_back(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+    }
+    buffer_.erase(0, end + 4);
+
+    // How the body ends: chunked coding wins over a length; with neither, the connection's end.
+    std::optional<std::string_view> coding = response_.header("Transfer-Encoding");
+    std::optional<std::string_view> length = response_.header("Content-Length");
+    if (coding && same_name(*coding, "chunked")) {
+        state_ = State::chunk_size;
+    } else if (length) {
+        auto [ptr, error] = std::from_chars(length->data(), length->data() + length->size(), remaining_);
+        if (error != std::errc() || ptr != length->data() + length->size())
+            malformed("malformed Content-Length: '" + excerpt(*length) + "'");
+        state_ = State::fixed_length;
+    } else {
+        state_ = State::until_close;
+    }
+}
+
+void ResponseParser::parse_body() {
+    // BEGIN EXERCISE ex4: take the body from buffer_: by length, by chunks, or to the end
+    rt::todo("ex4: take the body from buffer_: by length, by chunks, or to the end");
+    // END EXERCISE ex4
+}
+
+}  // namespace rt

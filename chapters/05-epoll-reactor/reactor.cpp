@@ -1,0 +1,102 @@
+#include "reactor.hpp"
+
+#include <errno.h>
+
+#include <utility>
+
+#include "todo.hpp"
+
+namespace rt {
+
+Reactor& Reactor::global() {
+    static Reactor reactor;
+    return reactor;
+}
+
+Reactor::Reactor(Manual) : epoll_(sys::epoll_create()), shutdown_(sys::event_fd()) {
+    sys::Result added = sys::epoll_add(epoll_.get(), shutdown_.get(), EPOLLIN, shutdown_token);
+    if (!added.ok()) sys::throw_error(added.error, "epoll_ctl(ADD eventfd)");
+}
+
+Reactor::Reactor() : Reactor(Manual{}) {
+    thread_ = std::thread([this] { run(); });
+}
+
+Reactor::~Reactor() {
+    if (thread_.joinable()) {
+        // Wake the thread out of epoll_wait; it sees the eventfd's token and returns.
+        // A failed write can only mean the counter is full: already signalled.
+        (void)sys::event_fd_signal(shutdown_.get());
+        thread_.join();
+    }
+}
+
+void Reactor::run() {
+    while (!stopping_) turn(-1);
+}
+
+std::shared_ptr<Reactor::Registration> Reactor::add(int fd) {
+    std::lock_guard lock(mutex_);
+    auto registration = std::make_shared<Registration>(fd, next_token_++);
+    sys::Result added = sys::epoll_add(epoll_.get(), fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, registration->token);
+    if (!added.ok()) sys::throw_error(added.error, "epoll_ctl(ADD)");
+    registrations_.emplace(registration->token, registration);
+    return registration;
+}
+
+void Reactor::remove(const std::shared_ptr<Registration>& registration) noexcept {
+    // The thread may hold an event for it from an epoll_wait that returned
+    // before this: find() will not know the token any more, so the event is
+    // dropped. A failed EPOLL_CTL_DEL is ignored: the fd is about to close,
+    // which takes it out of the epoll set anyway.
+    (void)sys::epoll_delete(epoll_.get(), registration->fd);
+    std::lock_guard lock(mutex_);
+    registrations_.erase(registration->token);
+}
+
+std::shared_ptr<Reactor::Registration> Reactor::find(std::uint64_t token) const {
+    std::lock_guard lock(mutex_);
+    auto found = registrations_.find(token);
+    return found == registrations_.end() ? nullptr : found->second;
+}
+
+std::size_t Reactor::size() const {
+    std::lock_guard lock(mutex_);
+    return registrations_.size();
+}
+
+Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, Context& cx) {
+    std::lock_guard lock(registration.mutex);
+    bool& ready = direction == Direction::read ? registration.readable : registration.writable;
+    std::optional<Waker>& waker = direction == Direction::read ? registration.reader : registration.writer;
+    if (ready) {
+        ready = false;  // used up: the operation will find out for itself
+        return rt::ready();
+    }
+    if (!waker || !waker->will_wake(cx.waker())) waker = cx.waker();
+    return pending;
+}
+
+std::size_t Reactor::turn(int timeout_ms) {
+    sys::Result got = sys::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    if (!got.ok()) {
+        if (got.error == EINTR) return 0;  // a signal: the caller just waits again
+        sys::throw_error(got.error, "epoll_wait");
+    }
+    int count = static_cast<int>(got.value);
+    for (int i = 0; i < count; ++i)
+        if (events_[i].data.u64 == shutdown_token) {
+            stopping_ = true;  // shutting down: nobody waits for the other events any more
+            return static_cast<std::size_t>(count);
+        }
+    dispatch(events_.data(), count);
+    return static_cast<std::size_t>(count);
+}
+
+void Reactor::dispatch(const epoll_event* events, int count) {
+    // BEGIN EXERCISE ex1: mark each event's registration ready and wake who waits
+    rt::todo("ex1: mark each event's registration ready and wake who waits");
+    // END EXERCISE ex1
+}
+
+}  // namespace rt

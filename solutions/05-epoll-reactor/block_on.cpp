@@ -1,0 +1,24 @@
+#include "block_on.hpp"
+
+#include <stdexcept>
+
+#include "arc_waker.hpp"
+
+namespace rt::detail {
+
+BlockOnThread& BlockOnThread::current() {
+    thread_local BlockOnThread thread;
+    return thread;
+}
+
+BlockOnThread::BlockOnThread() : thread_waker_(make_arc<ThreadWaker>()), waker_(waker_from(thread_waker_)) {}
+
+BlockOnThread::Guard::Guard(BlockOnThread& thread) : thread_(thread) {
+    if (thread_.running_)
+        throw std::logic_error(
+            "rt::block_on: nested call: this thread is already inside rt::block_on, "
+            "which cannot go on polling its own future while this one blocks");
+    thread_.running_ = true;
+}
+
+}  // namespace rt::detail

@@ -1,0 +1,160 @@
+// Executor: runs many tasks on one thread, and a main future beside them.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <stdexcept>
+#include <utility>
+
+#include "arc.hpp"
+#include "arc_waker.hpp"
+#include "block_on.hpp"
+#include "future.hpp"
+#include "join_handle.hpp"
+#include "scheduler.hpp"
+#include "task.hpp"
+
+namespace rt {
+
+class Executor;
+
+namespace detail {
+// The executor whose block_on or run_until_idle runs on this thread, or null.
+Executor* current_executor() noexcept;
+}  // namespace detail
+
+// ANCHOR: executor
+// A single-threaded executor. spawn() makes a task of a future; block_on()
+// runs a main future to completion and, meanwhile, every task that is ready.
+// Tasks are polled on the thread that calls block_on (or run_until_idle);
+// wakes may come from any thread.
+class Executor {
+public:
+    Executor();
+    // Destroys every task that has not completed: their futures' destructors
+    // run, and their JoinHandles report the executor gone.
+    ~Executor();
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
+
+    // Makes a task of `future` (one allocation) and queues it. From the
+    // thread that runs this executor, or while none does.
+    template <Future F>
+    JoinHandle<typename F::Output> spawn(F future);
+
+    // Runs `future` and the tasks until `future` is ready; returns its output.
+    template <Future F>
+    typename F::Output block_on(F future);
+
+    // Runs ready tasks until none is ready; returns how many polls it made.
+    std::size_t run_until_idle();
+
+    // Tasks spawned and neither completed nor closed.
+    std::size_t live_tasks() const noexcept { return live_count_; }
+
+private:
+    // Wakes the main future of block_on.
+    struct MainWaker {
+        explicit MainWaker(const detail::Scheduler* s) noexcept : scheduler(s) {}
+        const detail::Scheduler* scheduler;
+        mutable std::atomic<bool> woken{true};  // poll it at the start
+        void wake() const {
+            woken.store(true, std::memory_order_release);
+            // From a task on the executor's own thread there is nobody to
+            // unpark: the loop checks `woken` before it parks.
+            if (!scheduler->on_executor_thread()) scheduler->parker().unpark();
+        }
+    };
+
+    // Marks this thread as running the executor while it exists: rt::spawn
+    // finds it, and wakes on this thread go to the local queue, unlocked.
+    class Running {
+    public:
+        explicit Running(Executor& executor);
+        ~Running();
+        Running(const Running&) = delete;
+        Running& operator=(const Running&) = delete;
+
+    private:
+        Executor& executor_;
+        Executor* previous_;
+        detail::ExecutorThread thread_;
+    };
+
+    // How many tasks block_on runs between two looks at its main future.
+    static constexpr std::size_t tasks_per_turn = 64;
+
+    void run_task(detail::TaskHeader* task);
+    void complete(detail::TaskHeader* task);
+    void link(detail::TaskHeader* task) noexcept;
+    void unlink(detail::TaskHeader* task) noexcept;
+    void check_spawn_allowed() const;
+
+    Arc<detail::Scheduler> scheduler_;
+    detail::TaskHeader* live_ = nullptr;  // list of live tasks, for the destructor
+    std::size_t live_count_ = 0;
+    bool running_ = false;  // a thread is inside block_on or run_until_idle
+};
+// ANCHOR_END: executor
+
+// ANCHOR: spawn
+template <Future F>
+JoinHandle<typename F::Output> Executor::spawn(F future) {
+    using namespace detail::task_state;
+    check_spawn_allowed();
+    // Three references: the live list, the ready queue, the JoinHandle.
+    auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
+    link(task);
+    scheduler_->push(task);
+    return JoinHandle<typename F::Output>(task);
+}
+// ANCHOR_END: spawn
+
+// ANCHOR: executor-block-on
+template <Future F>
+typename F::Output Executor::block_on(F future) {
+    detail::BlockOnThread::Guard guard(detail::BlockOnThread::current());  // no nesting, with rt::block_on either
+    Running running(*this);
+    Arc<MainWaker> main = make_arc<MainWaker>(&*scheduler_);
+    Waker waker = waker_from(main);
+    Context cx(waker);
+    for (;;) {
+        if (main->woken.exchange(false, std::memory_order_acquire)) {
+            Poll<typename F::Output> poll = future.poll(cx);
+            if (poll.is_ready()) return std::move(poll).value();
+        }
+        // Run a batch of ready tasks before looking at the main future again:
+        // were it polled after every task, a main future awaiting many tasks
+        // would be polled (and woken) once per task.
+        std::size_t ran = 0;
+        while (ran < tasks_per_turn) {
+            detail::TaskHeader* task = scheduler_->pop();
+            if (task == nullptr) break;
+            run_task(task);
+            ++ran;
+        }
+        // Nothing was ready: sleep. A wake from now on leaves the parker's
+        // token, so looking at the flag and then parking loses nothing.
+        if (ran == 0 && !main->woken.load(std::memory_order_acquire)) scheduler_->parker().park();
+    }
+}
+// ANCHOR_END: executor-block-on
+
+// ANCHOR: rt-spawn
+// Spawns on the executor running the current task (or block_on's future).
+// Throws std::logic_error on a thread that runs no executor.
+template <Future F>
+JoinHandle<typename F::Output> spawn(F future);
+// ANCHOR_END: rt-spawn
+
+template <Future F>
+JoinHandle<typename F::Output> spawn(F future) {
+    Executor* executor = detail::current_executor();
+    if (executor == nullptr)
+        throw std::logic_error(
+            "rt::spawn: no executor runs on this thread; call it from a task, or from the future given to "
+            "Executor::block_on");
+    return executor->spawn(std::move(future));
+}
+
+}  // namespace rt

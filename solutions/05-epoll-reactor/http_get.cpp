@@ -1,0 +1,61 @@
+#include "http_get.hpp"
+
+#include <stdexcept>
+
+#include "todo.hpp"
+
+namespace rt {
+
+namespace {
+
+ConnectFuture connect_to(const Url& url, Reactor& reactor) { return TcpStream::connect(url.authority, reactor); }
+
+}  // namespace
+
+HttpGet::HttpGet(std::string_view url, Reactor& reactor) : HttpGet(Url::parse(url), reactor) {}
+
+HttpGet::HttpGet(const Url& url, Reactor& reactor)
+    : request_("GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
+               "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n"),
+      connect_(connect_to(url, reactor)) {}
+
+// ANCHOR: http-get-poll
+Poll<HttpResponse> HttpGet::poll(Context& cx) {
+    // BEGIN EXERCISE ex5: connect, send the request, receive until the parser is done
+    for (;;) {
+        switch (state_) {
+            case State::connecting: {
+                Poll<TcpStream> connected = connect_.poll(cx);
+                if (connected.is_pending()) return pending;
+                stream_.emplace(std::move(connected).value());
+                state_ = State::sending;
+                break;
+            }
+            case State::sending: {
+                while (sent_ < request_.size()) {
+                    Poll<std::size_t> wrote = stream_->poll_write(cx, std::string_view(request_).substr(sent_));
+                    if (wrote.is_pending()) return pending;
+                    sent_ += wrote.value();
+                }
+                state_ = State::receiving;
+                break;
+            }
+            case State::receiving: {
+                Poll<std::size_t> got = stream_->poll_read(cx, buffer_);
+                if (got.is_pending()) return pending;
+                if (got.value() == 0) parser_.finish();  // the server closed: a body may end here, or be cut short
+                else parser_.feed(std::string_view(buffer_.data(), got.value()));
+                if (!parser_.done()) break;
+                state_ = State::done;
+                stream_.reset();  // close the connection now, not when the future goes
+                return parser_.take();
+            }
+            case State::done:
+                throw std::logic_error("rt::HttpGet: polled after it completed");
+        }
+    }
+    // END EXERCISE ex5
+}
+// ANCHOR_END: http-get-poll
+
+}  // namespace rt

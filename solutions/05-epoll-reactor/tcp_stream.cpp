@@ -1,0 +1,104 @@
+#include "tcp_stream.hpp"
+
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include <charconv>
+#include <stdexcept>
+#include <utility>
+
+#include "todo.hpp"
+
+namespace rt {
+
+SocketAddress SocketAddress::parse(std::string_view text) {
+    SocketAddress parsed;
+    parsed.text = std::string(text);
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+        throw std::invalid_argument("rt: not an address of the form host:port: '" + parsed.text + "'");
+    std::string host(text.substr(0, colon));
+    std::string_view port_text = text.substr(colon + 1);
+    unsigned port = 0;
+    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+        throw std::invalid_argument("rt: not a port number in '" + parsed.text + "'");
+    if (host == "localhost") host = "127.0.0.1";
+    parsed.address.sin_family = AF_INET;
+    parsed.address.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET, host.c_str(), &parsed.address.sin_addr) != 1)
+        throw std::invalid_argument("rt: not an IPv4 address or localhost: '" + host + "' in '" + parsed.text + "'");
+    return parsed;
+}
+
+ConnectFuture TcpStream::connect(std::string_view address, Reactor& reactor) {
+    return ConnectFuture(SocketAddress::parse(address), reactor);
+}
+
+TcpStream TcpStream::adopt(sys::Fd socket, std::string peer, Reactor& reactor) {
+    sys::set_non_blocking(socket.get());
+    std::shared_ptr<Reactor::Registration> registration = reactor.add(socket.get());
+    return TcpStream(std::move(socket), std::move(registration), &reactor, std::move(peer));
+}
+
+TcpStream::TcpStream(sys::Fd fd, std::shared_ptr<Reactor::Registration> registration, Reactor* reactor,
+                     std::string peer)
+    : fd_(std::move(fd)), registration_(std::move(registration)), reactor_(reactor), peer_(std::move(peer)) {}
+
+TcpStream::~TcpStream() {
+    if (registration_ != nullptr) reactor_->remove(registration_);
+}
+
+TcpStream::Read TcpStream::read(std::span<char> buffer) { return Read(*this, buffer); }
+TcpStream::WriteAll TcpStream::write_all(std::string_view bytes) { return WriteAll(*this, bytes); }
+
+// ANCHOR: poll-read
+Poll<std::size_t> TcpStream::poll_read(Context& cx, std::span<char> buffer) {
+    // BEGIN EXERCISE ex2: read what is there, or wait for the next readable edge
+    for (;;) {
+        sys::Result got = sys::read(fd_.get(), buffer);
+        if (got.ok()) return static_cast<std::size_t>(got.value);  // 0: the peer closed, end of stream
+        if (got.error == EINTR) continue;                          // a signal came first: just try again
+        if (!got.would_block()) sys::throw_error(got.error, "read from " + peer_);
+        // Nothing to read. Wait for the next edge, unless one came since
+        // the read failed: then read again.
+        if (reactor_->poll_ready(*registration_, Reactor::Direction::read, cx).is_pending()) return pending;
+    }
+    // END EXERCISE ex2
+}
+// ANCHOR_END: poll-read
+
+// ANCHOR: poll-write
+Poll<std::size_t> TcpStream::poll_write(Context& cx, std::string_view bytes) {
+    for (;;) {
+        sys::Result wrote = sys::write(fd_.get(), bytes);
+        if (wrote.ok()) return static_cast<std::size_t>(wrote.value);
+        if (wrote.error == EINTR) continue;
+        if (!wrote.would_block()) sys::throw_error(wrote.error, "write to " + peer_);
+        if (reactor_->poll_ready(*registration_, Reactor::Direction::write, cx).is_pending()) return pending;
+    }
+}
+// ANCHOR_END: poll-write
+
+ConnectFuture::~ConnectFuture() {
+    if (registration_ != nullptr) reactor_->remove(registration_);
+}
+
+// ANCHOR: connect-poll
+Poll<TcpStream> ConnectFuture::poll(Context& cx) {
+    // BEGIN EXERCISE ex3: start the connect, wait until writable, read SO_ERROR
+    if (!socket_) {
+        socket_ = sys::tcp_socket();
+        sys::Result started = sys::connect(socket_.get(), address_.address);
+        if (!started.ok() && started.error != EINPROGRESS) sys::throw_error(started.error, "connect to " + address_.text);
+        registration_ = reactor_->add(socket_.get());
+    }
+    // Writable means the handshake is over; SO_ERROR says how it went.
+    if (reactor_->poll_ready(*registration_, Reactor::Direction::write, cx).is_pending()) return pending;
+    if (int error = sys::socket_error(socket_.get()); error != 0) sys::throw_error(error, "connect to " + address_.text);
+    return TcpStream(std::move(socket_), std::move(registration_), reactor_, address_.text);
+    // END EXERCISE ex3
+}
+// ANCHOR_END: connect-poll
+
+}  // namespace rt

@@ -1,0 +1,95 @@
+#include "timer.hpp"
+
+#include <utility>
+
+namespace rt {
+
+Timer& Timer::global() {
+    static Timer timer;
+    return timer;
+}
+
+Timer::Timer() : now_(Clock::now), thread_([this] { run(); }) {}
+
+Timer::Timer(NowFn now) : now_(std::move(now)) {}
+
+Timer::~Timer() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_thread_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+// ANCHOR: store
+void Timer::store(Entry& entry, const Waker& waker) {
+    bool new_earliest = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (entry.fired) return;  // too late: the timer has already woken the entry
+        // will_wake: the same waker as last time needs no clone.
+        if (!entry.waker || !entry.waker->will_wake(waker)) entry.waker = waker;
+        if (entry.heap_index == detail::TimerHeap<Entry>::npos) {
+            heap_.push(&entry);
+            new_earliest = heap_.top() == &entry;
+        }
+    }
+    // The thread sleeps until the old earliest deadline: make it wait for ours.
+    if (new_earliest) wake_thread_.notify_one();
+}
+// ANCHOR_END: store
+
+void Timer::cancel(Entry& entry) noexcept {
+    std::optional<Waker> dropped;  // dropped after unlocking: a drop may run arbitrary code
+    std::lock_guard lock(mutex_);
+    if (entry.heap_index != detail::TimerHeap<Entry>::npos) heap_.remove(&entry);
+    dropped.swap(entry.waker);
+}
+
+// ANCHOR: fire-due
+std::size_t Timer::fire_due() {
+    TimePoint now = now_();
+    std::size_t fired = 0;
+    {
+        std::lock_guard lock(mutex_);
+        while (!heap_.empty() && heap_.top()->deadline <= now) {
+            Entry* entry = heap_.pop();
+            ++fired;
+            entry->fired = true;
+            if (entry->waker) due_.push_back(std::move(*entry->waker));
+            entry->waker.reset();
+        }
+    }
+    // Wake outside the lock: a woken future may be polled at once, on another
+    // thread, and call store() or cancel(). Past the unlock the entries may be
+    // destroyed: we touch only the wakers we took.
+    for (Waker& waker : due_) std::move(waker).wake();
+    due_.clear();
+    return fired;
+}
+// ANCHOR_END: fire-due
+
+std::size_t Timer::size() const {
+    std::lock_guard lock(mutex_);
+    return heap_.size();
+}
+
+// ANCHOR: run
+void Timer::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        if (heap_.empty()) {
+            wake_thread_.wait(lock);
+        } else if (TimePoint next = heap_.top()->deadline; now_() < next) {
+            wake_thread_.wait_until(lock, next);  // until then, or a new earliest deadline
+        } else {
+            lock.unlock();
+            fire_due();
+            lock.lock();
+        }
+    }
+}
+// ANCHOR_END: run
+
+}  // namespace rt

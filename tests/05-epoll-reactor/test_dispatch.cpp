@@ -1,0 +1,156 @@
+#include <doctest/doctest.h>
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "counting_waker.hpp"
+#include "io_helpers.hpp"
+#include "rt.hpp"
+#include "threads.hpp"
+
+using namespace std::chrono_literals;
+using Direction = rt::Reactor::Direction;
+
+namespace {
+
+// A loopback connection: our end non-blocking, for the reactor; the peer's blocking.
+struct SocketPair {
+    int ours, peer;
+    SocketPair() {
+        std::tie(ours, peer) = test::tcp_pair();
+        rt::sys::set_non_blocking(ours);
+    }
+    ~SocketPair() {
+        ::close(ours);
+        ::close(peer);
+    }
+};
+
+epoll_event event_for(const rt::Reactor::Registration& registration, std::uint32_t what) {
+    epoll_event event{};
+    event.events = what;
+    event.data.u64 = registration.token;
+    return event;
+}
+
+// When woken, asks the reactor about its registration: that takes the
+// registration's lock, so dispatch must not hold it while waking.
+struct AsksBack {
+    AsksBack(rt::Reactor* r, rt::Reactor::Registration* g) : reactor(r), registration(g) {}
+    rt::Reactor* reactor;
+    rt::Reactor::Registration* registration;
+    mutable std::atomic<int> wakes{0};
+    void wake() const {
+        rt::Context cx(rt::Waker::noop());
+        (void)reactor->poll_ready(*registration, Direction::read, cx);
+        ++wakes;
+    }
+};
+
+}  // namespace
+
+TEST_SUITE("ex1: Reactor::dispatch") {
+    TEST_CASE("an edge marks the registration readable and wakes the waiting reader, once") {
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        reactor.turn(0);  // a new registration starts with an edge: writable
+        test::WakeCounter reader, writer;
+        rt::Waker r = reader.waker(), w = writer.waker();
+        rt::Context cx_r(r), cx_w(w);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
+        test::send_text(sockets.peer, "x");
+        CHECK(reactor.turn(1000) == 1);
+        CHECK(reader.wakes == 1);
+        CHECK(writer.total_wakes() == 0);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_ready());    // the edge, used up
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());  // now we wait again
+        reactor.remove(registration);
+    }
+
+    TEST_CASE("a writable edge wakes the writer, not the reader") {
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        reactor.dispatch(nullptr, 0);  // (the stub fails here)
+        test::WakeCounter reader, writer;
+        rt::Waker r = reader.waker(), w = writer.waker();
+        rt::Context cx_r(r), cx_w(w);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
+        CHECK(reactor.poll_ready(*registration, Direction::write, cx_w).is_pending());
+        epoll_event writable = event_for(*registration, EPOLLOUT);
+        reactor.dispatch(&writable, 1);
+        CHECK(writer.wakes == 1);
+        CHECK(reader.total_wakes() == 0);
+        CHECK(registration->writable);
+        CHECK_FALSE(registration->readable);
+        reactor.remove(registration);
+    }
+
+    TEST_CASE("a hang-up or an error wakes both directions") {
+        for (std::uint32_t what : {std::uint32_t(EPOLLHUP), std::uint32_t(EPOLLERR)}) {
+            rt::Reactor reactor{rt::Reactor::Manual{}};
+            SocketPair sockets;
+            auto registration = reactor.add(sockets.ours);
+            reactor.dispatch(nullptr, 0);
+            test::WakeCounter reader, writer;
+            rt::Waker r = reader.waker(), w = writer.waker();
+            rt::Context cx_r(r), cx_w(w);
+            CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
+            CHECK(reactor.poll_ready(*registration, Direction::write, cx_w).is_pending());
+            epoll_event event = event_for(*registration, what);
+            reactor.dispatch(&event, 1);
+            CHECK(reader.wakes == 1);
+            CHECK(writer.wakes == 1);
+            reactor.remove(registration);
+        }
+    }
+
+    TEST_CASE("an event for a registration removed since wakes nobody") {
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        reactor.dispatch(nullptr, 0);
+        test::WakeCounter reader;
+        rt::Waker r = reader.waker();
+        rt::Context cx(r);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx).is_pending());
+        epoll_event stale = event_for(*registration, EPOLLIN);
+        reactor.remove(registration);
+        CHECK(reactor.size() == 0);
+        reactor.dispatch(&stale, 1);
+        CHECK(reader.total_wakes() == 0);
+    }
+
+    TEST_CASE("wakes happen outside the registration's lock") {
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        reactor.dispatch(nullptr, 0);
+        auto target = rt::make_arc<AsksBack>(&reactor, registration.get());
+        rt::Waker waker = rt::waker_from(target);
+        rt::Context cx(waker);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx).is_pending());
+        epoll_event readable = event_for(*registration, EPOLLIN);
+        test::bounded("dispatch with a waker that asks the reactor back", [&] { reactor.dispatch(&readable, 1); });
+        CHECK(target->wakes == 1);
+        reactor.remove(registration);
+    }
+
+    TEST_CASE("a reactor's own thread wakes a waiting reader when data arrives") {
+        rt::Reactor{rt::Reactor::Manual{}}.dispatch(nullptr, 0);  // (the stub fails here, not on the reactor's thread)
+        rt::Reactor reactor;
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        test::WakeCounter reader;
+        rt::Waker r = reader.waker();
+        rt::Context cx(r);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx).is_pending());
+        test::send_text(sockets.peer, "data");
+        CHECK(test::eventually([&] { return reader.wakes == 1; }, 5000ms));
+        reactor.remove(registration);
+    }
+}
