@@ -50,8 +50,15 @@ void Reactor::remove(const std::shared_ptr<Registration>& registration) noexcept
     // dropped. A failed EPOLL_CTL_DEL is ignored: the fd is about to close,
     // which takes it out of the epoll set anyway.
     (void)sys::epoll_delete(epoll_.get(), registration->fd);
-    std::lock_guard lock(mutex_);
-    registrations_.erase(registration->token);
+    {
+        std::lock_guard lock(mutex_);
+        registrations_.erase(registration->token);
+    }
+    // Nobody will wake these now. Drop them (outside the lock: a drop may run any code).
+    std::optional<Waker> reader, writer;
+    std::lock_guard lock(registration->mutex);
+    reader.swap(registration->reader);
+    writer.swap(registration->writer);
 }
 
 std::shared_ptr<Reactor::Registration> Reactor::find(std::uint64_t token) const {

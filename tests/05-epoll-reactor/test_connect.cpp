@@ -14,9 +14,9 @@ using namespace std::chrono_literals;
 
 TEST_SUITE("ex3: ConnectFuture::poll") {
     TEST_CASE("connecting to a listening server gives a connected stream, after a pending poll") {
+        test::WakeCounter counter;
         rt::DelayServer server;
         rt::Reactor reactor{rt::Reactor::Manual{}};
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         auto connect = rt::TcpStream::connect("127.0.0.1:" + std::to_string(server.port()), reactor);
@@ -46,9 +46,9 @@ TEST_SUITE("ex3: ConnectFuture::poll") {
     }
 
     TEST_CASE("a connect future destroyed while pending leaves no registration behind") {
+        test::WakeCounter counter;
         rt::DelayServer server;
         rt::Reactor reactor{rt::Reactor::Manual{}};
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         {

@@ -54,11 +54,11 @@ struct AsksBack {
 
 TEST_SUITE("ex1: Reactor::dispatch") {
     TEST_CASE("an edge marks the registration readable and wakes the waiting reader, once") {
+        test::WakeCounter reader, writer;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         SocketPair sockets;
         auto registration = reactor.add(sockets.ours);
         reactor.turn(0);  // a new registration starts with an edge: writable
-        test::WakeCounter reader, writer;
         rt::Waker r = reader.waker(), w = writer.waker();
         rt::Context cx_r(r), cx_w(w);
         CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
@@ -72,11 +72,11 @@ TEST_SUITE("ex1: Reactor::dispatch") {
     }
 
     TEST_CASE("a writable edge wakes the writer, not the reader") {
+        test::WakeCounter reader, writer;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         SocketPair sockets;
         auto registration = reactor.add(sockets.ours);
         reactor.dispatch(nullptr, 0);  // (the stub fails here)
-        test::WakeCounter reader, writer;
         rt::Waker r = reader.waker(), w = writer.waker();
         rt::Context cx_r(r), cx_w(w);
         CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
@@ -92,11 +92,11 @@ TEST_SUITE("ex1: Reactor::dispatch") {
 
     TEST_CASE("a hang-up or an error wakes both directions") {
         for (std::uint32_t what : {std::uint32_t(EPOLLHUP), std::uint32_t(EPOLLERR)}) {
+            test::WakeCounter reader, writer;
             rt::Reactor reactor{rt::Reactor::Manual{}};
             SocketPair sockets;
             auto registration = reactor.add(sockets.ours);
             reactor.dispatch(nullptr, 0);
-            test::WakeCounter reader, writer;
             rt::Waker r = reader.waker(), w = writer.waker();
             rt::Context cx_r(r), cx_w(w);
             CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
@@ -110,11 +110,11 @@ TEST_SUITE("ex1: Reactor::dispatch") {
     }
 
     TEST_CASE("an event for a registration removed since wakes nobody") {
+        test::WakeCounter reader;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         SocketPair sockets;
         auto registration = reactor.add(sockets.ours);
         reactor.dispatch(nullptr, 0);
-        test::WakeCounter reader;
         rt::Waker r = reader.waker();
         rt::Context cx(r);
         CHECK(reactor.poll_ready(*registration, Direction::read, cx).is_pending());
@@ -141,11 +141,11 @@ TEST_SUITE("ex1: Reactor::dispatch") {
     }
 
     TEST_CASE("a reactor's own thread wakes a waiting reader when data arrives") {
+        test::WakeCounter reader;
         rt::Reactor{rt::Reactor::Manual{}}.dispatch(nullptr, 0);  // (the stub fails here, not on the reactor's thread)
         rt::Reactor reactor;
         SocketPair sockets;
         auto registration = reactor.add(sockets.ours);
-        test::WakeCounter reader;
         rt::Waker r = reader.waker();
         rt::Context cx(r);
         CHECK(reactor.poll_ready(*registration, Direction::read, cx).is_pending());

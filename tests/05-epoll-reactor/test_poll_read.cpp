@@ -24,9 +24,9 @@ std::string as_text(const std::array<char, 64>& buffer, std::size_t n) { return 
 
 TEST_SUITE("ex2: TcpStream::poll_read") {
     TEST_CASE("poll_read returns what is there, then 0 at the end of the stream") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> buffer{};
@@ -44,9 +44,9 @@ TEST_SUITE("ex2: TcpStream::poll_read") {
     }
 
     TEST_CASE("with nothing to read it is pending, and the next edge wakes it") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> buffer{};
@@ -61,9 +61,9 @@ TEST_SUITE("ex2: TcpStream::poll_read") {
     }
 
     TEST_CASE("an edge between the failed read and the store of the waker is not lost") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> buffer{};
@@ -81,9 +81,9 @@ TEST_SUITE("ex2: TcpStream::poll_read") {
     }
 
     TEST_CASE("a read interrupted by a signal (EINTR) is tried again") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> buffer{};
@@ -97,9 +97,9 @@ TEST_SUITE("ex2: TcpStream::poll_read") {
     }
 
     TEST_CASE("a reset connection is an error that names the peer") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> buffer{};
@@ -114,9 +114,9 @@ TEST_SUITE("ex2: TcpStream::poll_read") {
     }
 
     TEST_CASE("reads drain a megabyte that arrives in bursts; every edge is followed to EAGAIN") {
+        test::WakeCounter counter;
         rt::Reactor reactor{rt::Reactor::Manual{}};
         test::Connected c = test::connected_stream(reactor);
-        test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         std::array<char, 64> first{};
