@@ -454,9 +454,24 @@ def front_page(chapters: list[Chapter]) -> str:
     return "\n".join(lines + [":::", ""])
 
 
-def build(out: Path | None = None, quiet: bool = False) -> Path:
-    """Build every page into `out`; returns `out`. Raises BookError."""
+def sources_changed_since(stamp: Path) -> bool:
+    """Whether anything the book is made of is newer than `stamp` (or it does not exist)."""
+    try:
+        built = stamp.stat().st_mtime
+    except OSError:
+        return True
+    inputs = [Path(__file__)]
+    for folder in (BOOK, course.ROOT / "solutions", course.ROOT / "tests"):
+        inputs += [p for p in folder.rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in inputs)
+
+
+def build(out: Path | None = None, quiet: bool = False, if_changed: bool = False) -> Path:
+    """Build every page into `out`; returns `out`. Raises BookError. With
+    `if_changed`, does nothing when no source is newer than the last build."""
     out = out or output_dir()
+    if if_changed and not sources_changed_since(out / "index.html"):
+        return out
     out.mkdir(parents=True, exist_ok=True)
     chapters = course.chapters()
     order = pages(chapters)

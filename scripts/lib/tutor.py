@@ -172,7 +172,7 @@ def book_link(exercise: Exercise) -> str:
 
 def show_book() -> None:
     try:
-        print(f"Book: {rel(book.build(book.output_dir(), quiet=True) / 'index.html')}\n")
+        print(f"Book: {rel(book.build(book.output_dir(), quiet=True, if_changed=True) / 'index.html')}\n")
     except (book.BookError, course.CourseError, OSError) as err:  # OSError: pandoc is missing
         print(ui.style(f"The book did not build: {err}\n", "yellow"))
 

@@ -56,12 +56,15 @@ Url Url::parse(std::string_view url) {
     return parsed;
 }
 
+// ANCHOR: feed
 void ResponseParser::feed(std::string_view bytes) {
     buffer_.append(bytes);
     if (state_ == State::head) parse_head();
     if (state_ != State::head) parse_body();
 }
+// ANCHOR_END: feed
 
+// ANCHOR: finish
 void ResponseParser::finish() {
     switch (state_) {
         case State::done:
@@ -78,6 +81,7 @@ void ResponseParser::finish() {
             malformed("the server closed the connection in the middle of a chunked body");
     }
 }
+// ANCHOR_END: finish
 
 // ANCHOR: parse-head
 void ResponseParser::parse_head() {

@@ -11,6 +11,7 @@
 
 namespace rt {
 
+// ANCHOR: http-response
 struct HttpResponse {
     int status = 0;
     std::vector<std::pair<std::string, std::string>> headers;  // in the order received, names as sent
@@ -19,6 +20,7 @@ struct HttpResponse {
     // The first header of that name (case-insensitive), if any.
     std::optional<std::string_view> header(std::string_view name) const;
 };
+// ANCHOR_END: http-response
 
 // http://host:port/path, host an IPv4 address or localhost.
 struct Url {

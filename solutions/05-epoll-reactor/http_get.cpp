@@ -12,12 +12,14 @@ ConnectFuture connect_to(const Url& url, Reactor& reactor) { return TcpStream::c
 
 }  // namespace
 
+// ANCHOR: http-get-new
 HttpGet::HttpGet(std::string_view url, Reactor& reactor) : HttpGet(Url::parse(url), reactor) {}
 
 HttpGet::HttpGet(const Url& url, Reactor& reactor)
     : request_("GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
                "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n"),
       connect_(connect_to(url, reactor)) {}
+// ANCHOR_END: http-get-new
 
 // ANCHOR: http-get-poll
 Poll<HttpResponse> HttpGet::poll(Context& cx) {

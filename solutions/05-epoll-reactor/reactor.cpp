@@ -8,10 +8,12 @@
 
 namespace rt {
 
+// ANCHOR: global
 Reactor& Reactor::global() {
     static Reactor reactor;
     return reactor;
 }
+// ANCHOR_END: global
 
 Reactor::Reactor(Manual) : epoll_(sys::epoll_create()), shutdown_(sys::event_fd()) {
     sys::Result added = sys::epoll_add(epoll_.get(), shutdown_.get(), EPOLLIN, shutdown_token);
@@ -37,6 +39,7 @@ void Reactor::run() {
 }
 // ANCHOR_END: shutdown
 
+// ANCHOR: add
 std::shared_ptr<Reactor::Registration> Reactor::add(int fd) {
     std::lock_guard lock(mutex_);
     auto registration = std::make_shared<Registration>(fd, next_token_++);
@@ -45,7 +48,9 @@ std::shared_ptr<Reactor::Registration> Reactor::add(int fd) {
     registrations_.emplace(registration->token, registration);
     return registration;
 }
+// ANCHOR_END: add
 
+// ANCHOR: remove
 void Reactor::remove(const std::shared_ptr<Registration>& registration) noexcept {
     // The thread may hold an event for it from an epoll_wait that returned
     // before this: find() will not know the token any more, so the event is
@@ -62,12 +67,15 @@ void Reactor::remove(const std::shared_ptr<Registration>& registration) noexcept
     reader.swap(registration->reader);
     writer.swap(registration->writer);
 }
+// ANCHOR_END: remove
 
+// ANCHOR: find
 std::shared_ptr<Reactor::Registration> Reactor::find(std::uint64_t token) const {
     std::lock_guard lock(mutex_);
     auto found = registrations_.find(token);
     return found == registrations_.end() ? nullptr : found->second;
 }
+// ANCHOR_END: find
 
 std::size_t Reactor::size() const {
     std::lock_guard lock(mutex_);
@@ -88,6 +96,7 @@ Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, 
 }
 // ANCHOR_END: poll-ready
 
+// ANCHOR: turn
 std::size_t Reactor::turn(int timeout_ms) {
     sys::Result got = sys::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms);
     if (!got.ok()) {
@@ -103,6 +112,7 @@ std::size_t Reactor::turn(int timeout_ms) {
     dispatch(events_.data(), count);
     return static_cast<std::size_t>(count);
 }
+// ANCHOR_END: turn
 
 // ANCHOR: dispatch
 void Reactor::dispatch(const epoll_event* events, int count) {

@@ -19,6 +19,7 @@
 namespace rt {
 
 // ANCHOR: reactor
+// ANCHOR: reactor-top
 // Every registered fd is watched for both directions, edge-triggered: epoll
 // reports a change of readiness once, not the state again and again. The
 // reactor's thread waits in epoll_wait and, for each event, marks the fd
@@ -47,7 +48,9 @@ public:
         std::optional<Waker> reader;
         std::optional<Waker> writer;
     };
+    // ANCHOR_END: reactor-top
 
+    // ANCHOR: reactor-public
     // The reactor behind TcpStream: made at its first use, shut down (its
     // thread told through an eventfd, then joined) when the program ends.
     static Reactor& global();
@@ -78,8 +81,10 @@ public:
     void dispatch(const epoll_event* events, int count);
 
     std::size_t size() const;  // registrations
+    // ANCHOR_END: reactor-public
 
 private:
+    // ANCHOR: reactor-private
     static constexpr std::uint64_t shutdown_token = 0;
 
     void run();
@@ -93,6 +98,7 @@ private:
     bool stopping_ = false;  // the thread's only
     std::array<epoll_event, 256> events_{};
     std::thread thread_;  // last: starts once the rest exists
+    // ANCHOR_END: reactor-private
 };
 // ANCHOR_END: reactor
 

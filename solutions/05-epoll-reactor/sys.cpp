@@ -16,7 +16,9 @@ namespace rt::sys {
 
 namespace {
 
+// ANCHOR: from
 Result from(long value) noexcept { return value < 0 ? Result{-1, errno} : Result{value, 0}; }
+// ANCHOR_END: from
 
 // The read and write wrappers pass EAGAIN through the test seam on the way out.
 Result after_io(Result result) {
@@ -28,7 +30,9 @@ Result after_io(Result result) {
 
 bool Result::would_block() const noexcept { return error == EAGAIN || error == EWOULDBLOCK; }
 
+// ANCHOR: throw-error
 void throw_error(int error, const std::string& what) { throw std::system_error(error, std::generic_category(), what); }
+// ANCHOR_END: throw-error
 
 Fd& Fd::operator=(Fd&& other) noexcept {
     Fd old(std::move(*this));
@@ -36,17 +40,20 @@ Fd& Fd::operator=(Fd&& other) noexcept {
     return *this;
 }
 
+// ANCHOR: fd-drop
 // A failed close is ignored: the descriptor is gone either way, and there is
 // nobody to tell from a destructor.
 Fd::~Fd() {
     if (fd_ >= 0) ::close(fd_);
 }
+// ANCHOR_END: fd-drop
 
 Hooks& hooks() {
     thread_local Hooks hooks;
     return hooks;
 }
 
+// ANCHOR: read-write
 Result read(int fd, std::span<char> buffer) {
     if (hooks().before_read)
         if (std::optional<Result> instead = std::exchange(hooks().before_read, nullptr)()) return *instead;
@@ -56,6 +63,7 @@ Result read(int fd, std::span<char> buffer) {
 Result write(int fd, std::string_view bytes) {
     return after_io(from(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)));
 }
+// ANCHOR_END: read-write
 
 Fd tcp_socket() {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -68,6 +76,7 @@ void set_non_blocking(int fd) {
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw_error(errno, "fcntl(O_NONBLOCK)");
 }
 
+// ANCHOR: connect-wrappers
 Result connect(int fd, const sockaddr_in& address) {
     return from(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address));
 }
@@ -78,6 +87,7 @@ int socket_error(int fd) {
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return errno;
     return error;
 }
+// ANCHOR_END: connect-wrappers
 
 Fd epoll_create() {
     int fd = ::epoll_create1(EPOLL_CLOEXEC);

@@ -43,6 +43,7 @@ private:
     int fd_ = -1;
 };
 
+// ANCHOR: sys-calls
 // Each of these is one system call. None retries EINTR: that is the
 // caller's decision (the I/O futures retry; nothing blocks here anyway).
 Result read(int fd, std::span<char> buffer);
@@ -57,7 +58,9 @@ Result epoll_delete(int epoll, int fd);
 Result epoll_wait(int epoll, epoll_event* events, int capacity, int timeout_ms);
 Fd event_fd();                                  // non-blocking eventfd; throws on failure
 Result event_fd_signal(int fd);
+// ANCHOR_END: sys-calls
 
+// ANCHOR: hooks
 // Test seams, on this thread only; each runs once, then is cleared.
 // `before_read` may return a result for the next read to give instead of
 // reading (an EINTR, say). `after_would_block` runs when a read or write is
@@ -68,5 +71,6 @@ struct Hooks {
     std::function<void()> after_would_block;
 };
 Hooks& hooks();
+// ANCHOR_END: hooks
 
 }  // namespace rt::sys

@@ -35,19 +35,23 @@ ConnectFuture TcpStream::connect(std::string_view address, Reactor& reactor) {
     return ConnectFuture(SocketAddress::parse(address), reactor);
 }
 
+// ANCHOR: adopt
 TcpStream TcpStream::adopt(sys::Fd socket, std::string peer, Reactor& reactor) {
     sys::set_non_blocking(socket.get());
     std::shared_ptr<Reactor::Registration> registration = reactor.add(socket.get());
     return TcpStream(std::move(socket), std::move(registration), &reactor, std::move(peer));
 }
+// ANCHOR_END: adopt
 
 TcpStream::TcpStream(sys::Fd fd, std::shared_ptr<Reactor::Registration> registration, Reactor* reactor,
                      std::string peer)
     : fd_(std::move(fd)), registration_(std::move(registration)), reactor_(reactor), peer_(std::move(peer)) {}
 
+// ANCHOR: stream-drop
 TcpStream::~TcpStream() {
     if (registration_ != nullptr) reactor_->remove(registration_);
 }
+// ANCHOR_END: stream-drop
 
 TcpStream::Read TcpStream::read(std::span<char> buffer) { return Read(*this, buffer); }
 TcpStream::WriteAll TcpStream::write_all(std::string_view bytes) { return WriteAll(*this, bytes); }

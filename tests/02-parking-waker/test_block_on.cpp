@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "poll_helpers.hpp"
 #include "rt.hpp"
 #include "threads.hpp"
 
@@ -14,18 +15,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Counts the polls of the future it wraps.
-template <rt::Future F>
-struct Counted {
-    using Output = typename F::Output;
-    F inner;
-    int* polls;
-    rt::Poll<Output> poll(rt::Context& cx) {
-        ++*polls;
-        return inner.poll(cx);
-    }
-};
 
 // Pending once; before it says so, it has already been woken, by another
 // thread: the wake lands between "poll returned pending" and "park".
@@ -75,7 +64,7 @@ TEST_SUITE("ex3: block_on parks while pending") {
         int polls = 0;
         auto start = Clock::now();
         test::bounded("block_on(ThreadSleep(50ms))", [&] {
-            rt::block_on(Counted<rt::ThreadSleep>{rt::ThreadSleep(50ms), &polls});
+            rt::block_on(test::Counted<rt::ThreadSleep>{rt::ThreadSleep(50ms), &polls});
         });
         CHECK(polls == 2);
         CHECK(Clock::now() - start >= 50ms);

@@ -15,17 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <rt::Future F>
-struct Counted {
-    using Output = typename F::Output;
-    F inner;
-    int* polls;
-    rt::Poll<Output> poll(rt::Context& cx) {
-        ++*polls;
-        return inner.poll(cx);
-    }
-};
-
 struct Throws {
     using Output = int;
     rt::Poll<int> poll(rt::Context&) { throw std::runtime_error("child failed"); }
@@ -75,8 +64,8 @@ TEST_SUITE("ex4: join polls every child") {
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         int polls_a = 0, polls_b = 0;
-        auto all = rt::join(Counted<rt::Countdown>{rt::Countdown(3), &polls_a},
-                            Counted<rt::Countdown>{rt::Countdown(2), &polls_b});
+        auto all = rt::join(test::Counted<rt::Countdown>{rt::Countdown(3), &polls_a},
+                            test::Counted<rt::Countdown>{rt::Countdown(2), &polls_b});
         CHECK(all.poll(cx).is_pending());
         CHECK(polls_a == 1);
         CHECK(polls_b == 1);

@@ -7,6 +7,7 @@
 
 #include "counting_waker.hpp"
 #include "fake_clock.hpp"
+#include "poll_helpers.hpp"
 #include "rt.hpp"
 #include "threads.hpp"
 
@@ -14,26 +15,11 @@ using namespace std::chrono_literals;
 
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-template <rt::Future F>
-struct Counted {
-    using Output = typename F::Output;
-    F inner;
-    int* polls;
-    rt::Poll<Output> poll(rt::Context& cx) {
-        ++*polls;
-        return inner.poll(cx);
-    }
-};
-
-}  // namespace
-
 TEST_SUITE("ex3: Sleep::poll") {
     TEST_CASE("a sleep completes no earlier than its deadline, in two polls under block_on") {
         int polls = 0;
         auto start = Clock::now();
-        test::bounded("block_on(sleep(30ms))", [&] { rt::block_on(Counted<rt::Sleep>{rt::sleep(30ms), &polls}); });
+        test::bounded("block_on(sleep(30ms))", [&] { rt::block_on(test::Counted<rt::Sleep>{rt::sleep(30ms), &polls}); });
         CHECK(Clock::now() - start >= 30ms);
         CHECK(polls == 2);
         CHECK(rt::Timer::global().size() == 0);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "measure.hpp"
+#include "poll_helpers.hpp"
 #include "rt.hpp"
 #include "task_helpers.hpp"
 #include "threads.hpp"
@@ -54,17 +55,10 @@ TEST_SUITE("ex4: Executor::block_on") {
 
     TEST_CASE("a main future woken by the timer thread is polled again, twice in all") {
         rt::Executor executor;
-        std::atomic<int> polls{0};
-        struct Counted {
-            using Output = void;
-            rt::Sleep sleep;
-            std::atomic<int>* polls;
-            rt::Poll<void> poll(rt::Context& cx) {
-                ++*polls;
-                return sleep.poll(cx);
-            }
-        };
-        test::bounded("Executor::block_on(sleep(20ms))", [&] { executor.block_on(Counted{rt::sleep(20ms), &polls}); });
+        int polls = 0;
+        test::bounded("Executor::block_on(sleep(20ms))", [&] {
+            executor.block_on(test::Counted<rt::Sleep>{rt::sleep(20ms), &polls});
+        });
         CHECK(polls == 2);
     }
 

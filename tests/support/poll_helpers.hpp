@@ -8,6 +8,19 @@
 
 namespace test {
 
+// Wraps a future and counts its polls in *polls.
+template <rt::Future F>
+struct Counted {
+    using Output = typename F::Output;
+    F inner;
+    int* polls;
+
+    rt::Poll<Output> poll(rt::Context& cx) {
+        ++*polls;
+        return inner.poll(cx);
+    }
+};
+
 // Polls `future` with `waker` until it is ready and returns its output.
 // Throws if it is still pending after `max_polls` polls.
 template <rt::Future F>
