@@ -11,11 +11,13 @@
 int main(int argc, char** argv) {
     unsigned port = 8080;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            std::from_chars(argv[i + 1], argv[i + 1] + std::strlen(argv[i + 1]), port);
+        const char* value = i + 1 < argc ? argv[i + 1] : "";
+        const char* end = value + std::strlen(value);
+        if (std::strcmp(argv[i], "--port") == 0 && std::from_chars(value, end, port).ptr == end && *value != '\0' &&
+            port <= 65535) {
             ++i;
         } else {
-            fmt::print(stderr, "usage: {} [--port N]\n", argv[0]);
+            fmt::print(stderr, "usage: {} [--port N], N a port number up to 65535\n", argv[0]);
             return 2;
         }
     }

@@ -59,7 +59,7 @@ Url Url::parse(std::string_view url) {
 void ResponseParser::feed(std::string_view bytes) {
     buffer_.append(bytes);
     if (state_ == State::head) parse_head();
-    if (state_ != State::head) parse_body();
+    if (state_ != State::head && state_ != State::done) parse_body();
 }
 
 void ResponseParser::finish() {
@@ -80,23 +80,26 @@ void ResponseParser::finish() {
 }
 
 void ResponseParser::parse_head() {
-    std::size_t end = buffer_.find("\r\n\r\n");
+    // Search on from where the last search stopped: a head that trickles in
+    // a byte at a time is not scanned again and again.
+    std::size_t end = buffer_.find("\r\n\r\n", head_scanned_);
     if (end == std::string::npos) {
         if (buffer_.size() > max_header_bytes) malformed("the header section is over 64 KiB");
+        head_scanned_ = buffer_.size() < 3 ? 0 : buffer_.size() - 3;
         return;  // not all there yet
     }
+    head_scanned_ = 0;
     if (end > max_header_bytes) malformed("the header section is over 64 KiB");
     std::string_view head(buffer_.data(), end);
 
     // The status line: HTTP/1.x 200 Reason
     std::size_t line_end = head.find("\r\n");
     std::string_view status_line = head.substr(0, line_end);
-    int status = 0;
-    if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
-        std::from_chars(status_line.data() + 9, status_line.data() + 12, status).ptr != status_line.data() + 12 ||
-        (status_line.size() > 12 && status_line[12] != ' '))
+    auto digit = [&](std::size_t i) { return std::isdigit(static_cast<unsigned char>(status_line[i])) != 0; };
+    if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || !digit(7) || status_line[8] != ' ' ||
+        !digit(9) || !digit(10) || !digit(11) || (status_line.size() > 12 && status_line[12] != ' '))
         malformed("malformed status line: '" + excerpt(status_line) + "'");
-    response_.status = status;
+    response_.status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
 
     // Header lines: Name: value
     std::string_view lines = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
@@ -110,10 +113,18 @@ void ResponseParser::parse_head() {
     }
     buffer_.erase(0, end + 4);
 
-    // How the body ends: chunked coding wins over a length; with neither, the connection's end.
+    // An interim response (1xx, "100 Continue") comes before the real one: skip it.
+    if (response_.status / 100 == 1) {
+        response_ = HttpResponse{};
+        return parse_head();
+    }
+    // How the body ends: none for 204 and 304; chunked coding (the last one
+    // listed) wins over a length; with neither, the connection's end.
     std::optional<std::string_view> coding = response_.header("Transfer-Encoding");
     std::optional<std::string_view> length = response_.header("Content-Length");
-    if (coding && same_name(*coding, "chunked")) {
+    if (response_.status == 204 || response_.status == 304) {
+        state_ = State::done;
+    } else if (coding && same_name(trim(coding->substr(coding->rfind(',') + 1)), "chunked")) {  // npos + 1 is 0
         state_ = State::chunk_size;
     } else if (length) {
         auto [ptr, error] = std::from_chars(length->data(), length->data() + length->size(), remaining_);

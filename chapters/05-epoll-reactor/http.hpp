@@ -55,6 +55,7 @@ private:
 
     State state_ = State::head;
     std::string buffer_;          // received, not parsed yet
+    std::size_t head_scanned_ = 0;  // where the search for the head's end resumes
     std::size_t remaining_ = 0;   // bytes left of the body (fixed_length) or of a chunk (chunk_data)
     HttpResponse response_;
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -72,6 +73,26 @@ Result connect(int fd, const sockaddr_in& address) {
     return from(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address));
 }
 
+Fd tcp_listener(const sockaddr_in& address) {
+    Fd fd = tcp_socket();
+    int yes = 1;
+    // Best effort: lets a server restart at once on a port in TIME_WAIT.
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0)
+        throw_error(errno, "bind to port " + std::to_string(ntohs(address.sin_port)));
+    if (::listen(fd.get(), SOMAXCONN) < 0) throw_error(errno, "listen");
+    return fd;
+}
+
+std::uint16_t local_port(int fd) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) < 0) throw_error(errno, "getsockname");
+    return ntohs(address.sin_port);
+}
+
+Result accept(int listener) { return from(::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)); }
+
 int socket_error(int fd) {
     int error = 0;
     socklen_t length = sizeof error;
@@ -90,6 +111,13 @@ Result epoll_add(int epoll, int fd, unsigned events, std::uint64_t token) {
     event.events = events;
     event.data.u64 = token;
     return from(::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event));
+}
+
+Result epoll_modify(int epoll, int fd, unsigned events, std::uint64_t token) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = token;
+    return from(::epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event));
 }
 
 Result epoll_delete(int epoll, int fd) { return from(::epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr)); }

@@ -48,9 +48,13 @@ Result write(int fd, std::string_view bytes);  // send(MSG_NOSIGNAL): a closed p
 Fd tcp_socket();                                // non-blocking, close-on-exec; throws on failure
 void set_non_blocking(int fd);                  // throws on failure
 Result connect(int fd, const sockaddr_in& address);
+Fd tcp_listener(const sockaddr_in& address);     // bound, listening, non-blocking; throws on failure
+std::uint16_t local_port(int fd);               // the port a socket is bound to
+Result accept(int listener);                    // value: a new non-blocking, close-on-exec socket
 int socket_error(int fd);                       // getsockopt(SO_ERROR): the outcome of a connect
 Fd epoll_create();                              // throws on failure
 Result epoll_add(int epoll, int fd, unsigned events, std::uint64_t token);
+Result epoll_modify(int epoll, int fd, unsigned events, std::uint64_t token);
 Result epoll_delete(int epoll, int fd);
 Result epoll_wait(int epoll, epoll_event* events, int capacity, int timeout_ms);
 Fd event_fd();                                  // non-blocking eventfd; throws on failure

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -67,19 +65,13 @@ std::pair<Clock::duration, std::string> answer(std::string_view head) {
 
 }  // namespace
 
-DelayServer::DelayServer(std::uint16_t port) : listener_(sys::tcp_socket()), stop_(sys::event_fd()) {
-    int yes = 1;
-    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+DelayServer::DelayServer(std::uint16_t port) : stop_(sys::event_fd()) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
-        sys::throw_error(errno, "DelayServer: bind to 127.0.0.1:" + std::to_string(port));
-    if (::listen(listener_.get(), 4096) < 0) sys::throw_error(errno, "DelayServer: listen");
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    listener_ = sys::tcp_listener(address);
+    port_ = sys::local_port(listener_.get());
     thread_ = std::thread([this] { run(); });
 }
 
@@ -96,8 +88,9 @@ std::string DelayServer::url(std::string_view path) const {
 void DelayServer::run() {
     sys::Fd epoll = sys::epoll_create();
     constexpr std::uint64_t listener_token = 0, stop_token = 1;
-    (void)sys::epoll_add(epoll.get(), listener_.get(), EPOLLIN, listener_token);
-    (void)sys::epoll_add(epoll.get(), stop_.get(), EPOLLIN, stop_token);
+    for (auto [fd, token] : {std::pair{listener_.get(), listener_token}, std::pair{stop_.get(), stop_token}})
+        if (sys::Result added = sys::epoll_add(epoll.get(), fd, EPOLLIN, token); !added.ok())
+            sys::throw_error(added.error, "DelayServer: epoll_ctl(ADD)");
     std::map<std::uint64_t, std::unique_ptr<Connection>> connections;  // by token
     std::uint64_t next_token = 2;
     using Due = std::pair<Clock::time_point, std::uint64_t>;
@@ -109,10 +102,10 @@ void DelayServer::run() {
         while (c.written < c.response.size()) {
             sys::Result wrote = sys::write(c.fd.get(), std::string_view(c.response).substr(c.written));
             if (wrote.would_block()) {
-                epoll_event event{EPOLLOUT, {.u64 = token}};
-                ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &event);
+                (void)sys::epoll_modify(epoll.get(), c.fd.get(), EPOLLOUT, token);  // a failure shows as a hang-up
                 return;
             }
+            if (wrote.error == EINTR) continue;
             if (!wrote.ok()) return close(token);  // the client went away
             c.written += static_cast<std::size_t>(wrote.value);
         }
@@ -133,11 +126,18 @@ void DelayServer::run() {
             if (token == stop_token) return;
             if (token == listener_token) {
                 for (;;) {  // every connection that is waiting
-                    int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                    if (fd < 0) break;
+                    sys::Result accepted = sys::accept(listener_.get());
+                    if (accepted.error == EINTR || accepted.error == ECONNABORTED) continue;
+                    if (accepted.error == EMFILE || accepted.error == ENFILE) {
+                        // Out of descriptors: the listener stays readable, so
+                        // back off a little rather than spin.
+                        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                        break;
+                    }
+                    if (!accepted.ok()) break;  // EAGAIN: no more for now
                     auto c = std::make_unique<Connection>();
-                    c->fd = sys::Fd(fd);
-                    (void)sys::epoll_add(epoll.get(), fd, EPOLLIN, next_token);
+                    c->fd = sys::Fd(static_cast<int>(accepted.value));
+                    if (!sys::epoll_add(epoll.get(), c->fd.get(), EPOLLIN, next_token).ok()) continue;  // drops it
                     connections.emplace(next_token++, std::move(c));
                 }
                 continue;
@@ -151,19 +151,23 @@ void DelayServer::run() {
             }
             char buffer[4096];
             sys::Result got_bytes = sys::read(c.fd.get(), buffer);
-            if (!got_bytes.ok() && got_bytes.would_block()) continue;
+            if (got_bytes.would_block() || got_bytes.error == EINTR) continue;  // level-triggered: it comes back
             if (!got_bytes.ok() || got_bytes.value == 0) {
                 close(token);  // the client left before asking
                 continue;
             }
             c.request.append(buffer, static_cast<std::size_t>(got_bytes.value));
             std::size_t end = c.request.find("\r\n\r\n");
-            if (end == std::string::npos) continue;
+            if (end == std::string::npos) {
+                if (c.request.size() > 64 * 1024) close(token);  // no request head is that long
+                continue;
+            }
             auto [delay, reply] = answer(c.request);
             c.response = std::move(reply);
             c.answering = true;
-            epoll_event quiet{0, {.u64 = token}};  // nothing more to read: wait for the time, not for input
-            ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &quiet);
+            // Nothing more to read: wait for the time, not for input. (A failure
+            // here only costs spurious wake-ups.)
+            (void)sys::epoll_modify(epoll.get(), c.fd.get(), 0, token);
             if (delay == Clock::duration::zero()) write_some(token, c);
             else due.emplace(Clock::now() + delay, token);
         }

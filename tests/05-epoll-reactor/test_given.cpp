@@ -76,6 +76,21 @@ TEST_SUITE("given: URLs, addresses, the header parser, the reactor's life, the d
         CHECK_THROWS_AS(other.feed("SMTP ready\r\n\r\n"), std::runtime_error);
     }
 
+    TEST_CASE("a status line needs three digits; an interim 1xx response is skipped; 204 and 304 have no body") {
+        rt::ResponseParser negative;
+        CHECK_THROWS_AS(negative.feed("HTTP/1.1 -20 OK\r\n\r\n"), std::runtime_error);
+        rt::ResponseParser interim;
+        interim.feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nX-Final: yes\r\n\r\n");
+        REQUIRE(interim.done());
+        rt::HttpResponse response = interim.take();
+        CHECK(response.status == 204);
+        CHECK(response.header("X-Final") == "yes");
+        CHECK(response.body.empty());
+        rt::ResponseParser not_modified;
+        not_modified.feed("HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n");
+        CHECK(not_modified.done());
+    }
+
     TEST_CASE("a header section over 64 KiB is refused, even before it ends") {
         rt::ResponseParser parser;
         parser.feed("HTTP/1.1 200 OK\r\n");

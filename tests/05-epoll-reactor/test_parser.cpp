@@ -42,6 +42,11 @@ TEST_SUITE("ex4: ResponseParser::parse_body") {
         }
     }
 
+    TEST_CASE("chunked as the last of several codings still frames the body") {
+        std::string raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+        CHECK(parse(raw, raw.size()).body == "ok");
+    }
+
     TEST_CASE("a body that runs until the server closes the connection") {
         std::string raw = "HTTP/1.1 200 OK\r\n\r\nall of this, until the end";
         rt::HttpResponse response = parse(raw, 4, true);
