@@ -6,7 +6,6 @@ namespace rt {
 
 using namespace detail::task_state;
 
-// ANCHOR: running
 namespace {
 thread_local Executor* current = nullptr;
 }  // namespace
@@ -23,7 +22,6 @@ Executor::Running::~Running() {
     executor_.running_ = false;
     current = previous_;
 }
-// ANCHOR_END: running
 
 Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()) {}
 
@@ -49,12 +47,10 @@ Executor::~Executor() {
 }
 // ANCHOR_END: executor-drop
 
-// ANCHOR: check-spawn
 void Executor::check_spawn_allowed() const {
     if (running_ && current != this)
         throw std::logic_error("rt::Executor::spawn: called from another thread while the executor runs");
 }
-// ANCHOR_END: check-spawn
 
 void Executor::link(detail::TaskHeader* task) noexcept {
     task->next_live = live_;
@@ -71,7 +67,6 @@ void Executor::unlink(detail::TaskHeader* task) noexcept {
     --live_count_;
 }
 
-// ANCHOR: run-until-idle
 std::size_t Executor::run_until_idle() {
     Running running(*this);
     std::size_t polls = 0;
@@ -81,7 +76,6 @@ std::size_t Executor::run_until_idle() {
     }
     return polls;
 }
-// ANCHOR_END: run-until-idle
 
 // ANCHOR: run-task
 void Executor::run_task(detail::TaskHeader* task) {

@@ -4,7 +4,6 @@
 
 namespace rt::detail {
 
-// ANCHOR: task-queue-ops
 void TaskQueue::push(TaskHeader* task) noexcept {
     task->next_ready = nullptr;
     if (tail_ != nullptr) tail_->next_ready = task;
@@ -20,7 +19,6 @@ TaskHeader* TaskQueue::pop() noexcept {
     task->next_ready = nullptr;
     return task;
 }
-// ANCHOR_END: task-queue-ops
 
 void TaskQueue::append(TaskQueue& other) noexcept {
     if (other.head_ == nullptr) return;
@@ -30,7 +28,6 @@ void TaskQueue::append(TaskQueue& other) noexcept {
     other.head_ = other.tail_ = nullptr;
 }
 
-// ANCHOR: executor-thread
 namespace {
 thread_local const Scheduler* current_scheduler = nullptr;
 }  // namespace
@@ -42,7 +39,6 @@ ExecutorThread::~ExecutorThread() { current_scheduler = previous_; }
 const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; }
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
-// ANCHOR_END: executor-thread
 
 // ANCHOR: push
 // ANCHOR: scheduler-push
