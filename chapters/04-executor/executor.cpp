@@ -13,13 +13,13 @@ thread_local Executor* current = nullptr;
 Executor* detail::current_executor() noexcept { return current; }
 
 Executor::Running::Running(Executor& executor)
-    : executor_(executor), previous_(current), thread_(&*executor.scheduler_) {
+    : executor_(executor), previous_(current), was_running_(executor.running_.exchange(true)),
+      thread_(&*executor.scheduler_) {
     current = &executor;
-    executor_.running_ = true;
 }
 
 Executor::Running::~Running() {
-    executor_.running_ = false;
+    executor_.running_ = was_running_;
     current = previous_;
 }
 

@@ -54,9 +54,11 @@ public:
 
 private:
     // Wakes the main future of block_on.
+    // It holds the scheduler as a task does: it may be woken after the
+    // executor has gone (by a handle of another executor's task, say).
     struct MainWaker {
-        explicit MainWaker(const detail::Scheduler* s) noexcept : scheduler(s) {}
-        const detail::Scheduler* scheduler;
+        explicit MainWaker(Arc<detail::Scheduler> s) noexcept : scheduler(std::move(s)) {}
+        Arc<detail::Scheduler> scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
         void wake() const {
             woken.store(true, std::memory_order_release);
@@ -78,6 +80,7 @@ private:
     private:
         Executor& executor_;
         Executor* previous_;
+        bool was_running_;  // run_until_idle may run inside a task: restore, do not clear
         detail::ExecutorThread thread_;
     };
 
@@ -93,7 +96,7 @@ private:
     Arc<detail::Scheduler> scheduler_;
     detail::TaskHeader* live_ = nullptr;  // list of live tasks, for the destructor
     std::size_t live_count_ = 0;
-    bool running_ = false;  // a thread is inside block_on or run_until_idle
+    std::atomic<bool> running_{false};  // a thread is inside block_on or run_until_idle
 };
 
 template <Future F>
@@ -111,7 +114,7 @@ template <Future F>
 typename F::Output Executor::block_on(F future) {
     detail::BlockOnThread::Guard guard(detail::BlockOnThread::current());  // no nesting, with rt::block_on either
     Running running(*this);
-    Arc<MainWaker> main = make_arc<MainWaker>(&*scheduler_);
+    Arc<MainWaker> main = make_arc<MainWaker>(scheduler_);
     Waker waker = waker_from(main);
     Context cx(waker);
     // BEGIN EXERCISE ex4: poll the main future when woken, run ready tasks, park when idle

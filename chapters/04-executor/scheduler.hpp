@@ -53,6 +53,7 @@ private:
     // Mutable, as in Parker: an Arc shares the scheduler, and its methods are
     // safe to call through that shared (const) access.
     mutable TaskQueue local_;  // the executor's thread only
+    mutable unsigned pops_ = 0;  // the executor's thread only
 
     mutable std::mutex mutex_;
     mutable TaskQueue remote_;     // guarded by mutex_

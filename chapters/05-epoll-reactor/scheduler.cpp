@@ -56,7 +56,10 @@ bool Scheduler::push(TaskHeader* task) const {
 }
 
 TaskHeader* Scheduler::pop() const {
-    if (local_.empty() && remote_pending_.load(std::memory_order_acquire)) {
+    // The remote queue when the local one is empty, and every 31st pop
+    // anyway: a task that keeps waking itself locally must not starve tasks
+    // that other threads (the timer's) have woken.
+    if ((local_.empty() || ++pops_ % 31 == 0) && remote_pending_.load(std::memory_order_acquire)) {
         // Take every remote task at once: one lock per batch, not per task.
         std::lock_guard lock(mutex_);
         local_.append(remote_);

@@ -103,14 +103,18 @@ private:
     // ANCHOR: task-poll
     static bool poll(TaskHeader* task, Context& cx) {
         Task* t = self(task);
+        bool future_alive = true;
         try {
             Poll<typename F::Output> poll = t->future_.poll(cx);
             if (poll.is_pending()) return false;
-            t->future_.~F();  // done with: its resources go now, not when the output is taken
+            // The value is in `poll`, not in the future: the future can go
+            // now, its resources with it, before the output takes its place.
+            t->future_.~F();
+            future_alive = false;
             if constexpr (std::is_void_v<typename F::Output>) new (&t->output_) Output();
             else new (&t->output_) Output(std::move(poll).value());
         } catch (...) {
-            t->future_.~F();
+            if (future_alive) t->future_.~F();  // a throwing move of the output comes after it is gone
             t->error_ = std::current_exception();
         }
         return true;

@@ -89,9 +89,15 @@ void JoinHandle<T>::detach() noexcept {
     using namespace detail::task_state;
     detail::TaskHeader* task = std::exchange(task_, nullptr);
     if (task == nullptr) return;
-    std::uint32_t state = task->state.fetch_and(~handle, std::memory_order_acq_rel);
-    // Completed while we held the handle: the output is ours to destroy.
-    if (state & completed) task->vtable->destroy_output(task);
+    std::uint32_t state = task->state.fetch_and(~(handle | join_waker), std::memory_order_acq_rel);
+    if (state & completed) {
+        task->vtable->destroy_output(task);  // completed while we held the handle: the output is ours
+    } else if ((state & join_waker) && !(state & closed)) {
+        // With the bit cleared before completion or closing, the executor
+        // will not read the slot: the waker in it is ours to drop. Nobody
+        // awaits this handle any more.
+        task->join_waker.reset();
+    }
     detail::release(task);
 }
 

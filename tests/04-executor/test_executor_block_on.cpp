@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <memory>
+#include <string>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -22,6 +24,25 @@ rt::JoinHandle<int> spawn_nested() {
         return rt::spawn(rt::Then(rt::sleep(5ms), [n] { return rt::Ready<int>(n + 1); }));
     }));
 }
+
+// Polls a handle once, then is ready whatever the handle said: it leaves
+// the handle behind (dropped with it) after giving it its waker.
+struct PeekOnce {
+    using Output = bool;
+    rt::JoinHandle<void> handle;
+    rt::Poll<bool> poll(rt::Context& cx) { return handle.poll(cx).is_ready(); }
+};
+
+// Wakes itself until *stop is set: a task that never waits.
+struct Spinner {
+    using Output = void;
+    const bool* stop;
+    rt::Poll<void> poll(rt::Context& cx) {
+        if (*stop) return rt::ready();
+        cx.waker().wake_by_ref();
+        return rt::pending;
+    }
+};
 
 struct NestedBlockOn {
     using Output = int;
@@ -95,6 +116,51 @@ TEST_SUITE("ex4: Executor::block_on") {
         CHECK(Clock::now() - start < 10s);
         CHECK(executor.live_tasks() == 0);
         CHECK(rt::Timer::global().size() == 0);
+    }
+
+    TEST_CASE("a waker left with another executor's task outlives its own executor safely") {
+        auto other = std::make_unique<rt::Executor>();
+        rt::JoinHandle<void> handle = other->spawn(rt::sleep(10s));
+        other->run_until_idle();
+        {
+            rt::Executor executor;
+            // The main future gives the handle its waker, then drops the handle.
+            CHECK_FALSE(executor.block_on(PeekOnce{std::move(handle)}));
+        }
+        other.reset();  // closes the sleeping task: nobody may wake a waker of the executor gone before
+    }
+
+    TEST_CASE("a task that keeps waking itself does not starve a task the timer wakes") {
+        rt::Executor executor;
+        bool stop = false;
+        auto start = Clock::now();
+        test::bounded("a spinning task beside a sleeping one", [&] {
+            executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+                rt::spawn(Spinner{&stop}).detach();
+                return rt::spawn(rt::Then(rt::sleep(10ms), [&] {
+                    stop = true;
+                    return rt::Ready<int>(0);
+                }));
+            }));
+        });
+        CHECK(Clock::now() - start < 2s);
+    }
+
+    TEST_CASE("spawning from another thread while the executor runs is refused") {
+        rt::Executor executor;
+        std::string error;
+        executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+            test::Thread other([&] {
+                try {
+                    (void)executor.spawn(rt::Ready<int>(1));
+                } catch (const std::logic_error& e) {
+                    error = e.what();
+                }
+            });
+            other.join();
+            return rt::Ready<int>(0);
+        }));
+        CHECK(error == "rt::Executor::spawn: called from another thread while the executor runs");
     }
 
     TEST_CASE("tasks left waiting when block_on returns stay until the executor goes") {

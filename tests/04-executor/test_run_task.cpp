@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "counting_waker.hpp"
 #include "rt.hpp"
 #include "task_helpers.hpp"
 
@@ -22,6 +25,29 @@ struct Logs {
         log->push_back(name);
         return rt::ready();
     }
+};
+
+// An output whose second move throws: the first takes it into the Poll, the
+// second, into the task, comes after the future has been destroyed.
+struct ThrowsOnMove {
+    int moves = 0;
+    ThrowsOnMove() = default;
+    ThrowsOnMove(const ThrowsOnMove&) = delete;
+    ThrowsOnMove(ThrowsOnMove&& other) : moves(other.moves + 1) {
+        if (moves == 2) throw std::runtime_error("the output could not move");
+    }
+};
+
+// Ready at once with a ThrowsOnMove; counts its destructions.
+struct ReadyThrowingOutput {
+    using Output = ThrowsOnMove;
+    std::atomic<int>* destroyed;
+    ReadyThrowingOutput(std::atomic<int>* d) : destroyed(d) {}
+    ReadyThrowingOutput(ReadyThrowingOutput&& other) noexcept : destroyed(std::exchange(other.destroyed, nullptr)) {}
+    ~ReadyThrowingOutput() {
+        if (destroyed != nullptr) ++*destroyed;
+    }
+    rt::Poll<ThrowsOnMove> poll(rt::Context&) { return ThrowsOnMove{}; }
 };
 
 }  // namespace
@@ -96,6 +122,18 @@ TEST_SUITE("ex2: run_task: poll a task") {
         executor.spawn(test::Probe{.value = 1, .polls = &polls}).detach();
         CHECK(executor.run_until_idle() == 2);
         CHECK(polls == 1);
+    }
+
+    TEST_CASE("an output that throws as it moves into the task: the future is destroyed once, the handle rethrows") {
+        rt::Executor executor;
+        std::atomic<int> destroyed{0};
+        auto handle = executor.spawn(ReadyThrowingOutput(&destroyed));
+        CHECK(executor.run_until_idle() == 1);
+        CHECK(destroyed == 1);
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
     }
 
 #if TEST_COUNTS_ALLOCATIONS
