@@ -26,7 +26,8 @@ struct SecondFuture<A, MakeB> {
 }  // namespace detail
 
 // Polls `first` to completion, then calls make_second(output) and polls the
-// future it returns. Output: the second future's output.
+// future it returns. Output: the second future's output. A poll after that
+// throws std::logic_error("rt::Then: polled after it completed").
 template <Future A, class MakeB>
 class Then {
 public:

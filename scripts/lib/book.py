@@ -484,6 +484,9 @@ def build(out: Path | None = None, quiet: bool = False, if_changed: bool = False
         title_match = first_heading(text)
         if not title_match:
             raise BookError(f"{where}: the first heading (# Title) is missing")
+        if chapter is not None and title_match[1].strip() != f"{chapter.number}. {chapter.title}":
+            raise BookError(f"{where}: the heading '{title_match[1].strip()}' differs from "
+                            f"'{chapter.number}. {chapter.title}', the title in tests/{chapter.dirname}/chapter.toml")
         body = text[:title_match.start()] + text[title_match.end():]
         markdown = expand(body, where, chapter, chapters)
         before, current, after = sidebar(order, i)

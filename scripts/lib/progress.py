@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,23 @@ def classify(exercise: Exercise, run: testrun.SuiteRun) -> str:
     return TODO if untouched else FAILING
 
 
-def build_chapter(config: builds.Config, chapter: Chapter) -> str | None:
-    """Build the learner's test binary; the first compiler error, or None when it built."""
+def needs_build(config: builds.Config, chapter: Chapter) -> bool:
+    """Whether the learner's test binary is missing or older than a file of the chapter or its tests."""
+    binary = builds.binary(config, chapter, "chapters", "tests")
+    try:
+        built = binary.stat().st_mtime
+    except OSError:
+        return True
+    sources = [p for folder in (chapter.chapter_dir, chapter.tests_dir, chapter.root / "tests" / "support")
+               for p in folder.rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources)
+
+
+def build_chapter(config: builds.Config, chapter: Chapter, announce: Callable[[str], None] | None = None) -> str | None:
+    """Build the learner's test binary; the first compiler error, or None when it built.
+    `announce` hears of a build that has work to do, before it starts: a first build takes minutes."""
+    if announce is not None and needs_build(config, chapter):
+        announce(f"Building chapters/{chapter.dirname} and its tests...")
     try:
         builds.build(config, [builds.target(chapter, "chapters", "tests")])
         return None
@@ -97,8 +113,9 @@ def exercise_status(config: builds.Config, exercise: Exercise, cache: Cache | No
     return Status(exercise, state, run)
 
 
-def chapter_statuses(config: builds.Config, chapter: Chapter, cache: Cache | None) -> list[Status]:
-    error = build_chapter(config, chapter)
+def chapter_statuses(config: builds.Config, chapter: Chapter, cache: Cache | None,
+                     announce: Callable[[str], None] | None = None) -> list[Status]:
+    error = build_chapter(config, chapter, announce)
     if error is not None:
         return [Status(ex, BROKEN, build_error=error) for ex in chapter.exercises]
     return [exercise_status(config, ex, cache) for ex in chapter.exercises]

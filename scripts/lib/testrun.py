@@ -74,14 +74,19 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _where(element: ET.Element) -> str:
-    return f"{Path(element.get('filename', '?')).name}:{element.get('line', '?')}"
+    """file:line of a test's source, from the repository's top: tests/01-block-on/test_waker.cpp:31."""
+    parts = Path(element.get("filename", "?")).parts
+    while parts and parts[0] in ("..", "."):
+        parts = parts[1:]  # doctest records paths as the compiler saw them, from the build directory
+    return f"{Path(*parts) if parts else '?'}:{element.get('line', '?')}"
 
 
 def _expression_failure(expr: ET.Element) -> Failure:
     """A failed CHECK or REQUIRE: the expression, its values, and the exception it threw or expected."""
     original, expanded = _text(expr.find("Original")), _text(expr.find("Expanded"))
     exception = _text(expr.find("Exception"))
-    expected = _text(expr.find("ExpectedException")) or _text(expr.find("ExpectedExceptionString"))
+    expected_type, expected_text = _text(expr.find("ExpectedException")), _text(expr.find("ExpectedExceptionString"))
+    expected = expected_type + (f' with message "{expected_text}"' if expected_text else "")
     text = f"{expr.get('type')}( {original} )"
     if expanded and expanded != original:
         text += f"  with values: {expanded}"

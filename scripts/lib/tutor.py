@@ -122,10 +122,15 @@ def configure() -> builds.Config:
     return config
 
 
+def announce(message: str) -> None:
+    """A line that says what the tutor is busy with (building can take minutes)."""
+    print(ui.style(message, "dim"), flush=True)
+
+
 def current_exercise(config: builds.Config, cache: progress.Cache) -> progress.Status | None:
     """The first exercise, in course order, whose tests do not all pass."""
     for chapter in course.chapters():
-        for status in progress.chapter_statuses(config, chapter, cache):
+        for status in progress.chapter_statuses(config, chapter, cache, announce):
             if status.state != PASSED:
                 return status
     return None
@@ -147,7 +152,7 @@ def chosen_exercise(config: builds.Config, cache: progress.Cache, text: str | No
 
 def fresh_status(config: builds.Config, exercise: Exercise, cache: progress.Cache) -> progress.Status:
     """Build the exercise's chapter and run its tests now."""
-    error = progress.build_chapter(config, exercise.chapter)
+    error = progress.build_chapter(config, exercise.chapter, announce)
     if error is not None:
         return progress.Status(exercise, BROKEN, build_error=error)
     return progress.exercise_status(config, exercise, cache, need_run=True)
@@ -196,7 +201,8 @@ def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status]]], cur
 
 def show_course_progress(config: builds.Config, cache: progress.Cache) -> tuple[int, progress.Status | None]:
     """Show the progress table of the whole course; returns (number of exercises, the current one's status)."""
-    everything = [(chapter, progress.chapter_statuses(config, chapter, cache)) for chapter in course.chapters()]
+    everything = [(chapter, progress.chapter_statuses(config, chapter, cache, announce))
+                  for chapter in course.chapters()]
     current = next((s for _, statuses in everything for s in statuses if s.state != PASSED), None)
     show_progress(everything, current.exercise if current else None)
     return sum(len(statuses) for _, statuses in everything), current
@@ -211,6 +217,9 @@ def show_crash(status: progress.Status) -> None:
     tail = [ln for ln in run.stderr.splitlines() if ln.strip()][:14]
     if tail:
         print(ui.indented("\n".join(tail)))
+    command = f"build/chapters/{status.exercise.chapter.dirname}/tests --test-suite='{status.exercise.id}:*'"
+    print(f"  Run it yourself: {command}")
+    print(f"  Under a debugger: gdb -ex run --args {command}")
 
 
 def show_failures(status: progress.Status, max_cases: int = 3) -> None:
@@ -276,7 +285,7 @@ def exercise_diff(exercise: Exercise) -> str:
         if [line.strip() for line in body] == [line.strip() for line in ref]:
             parts.append(f"  {path} ({what}): the same as the reference.")
             continue
-        lines = difflib.unified_diff(body, ref, f"yours: {path}", "reference", n=2)
+        lines = difflib.unified_diff(body, ref, f"yours: {path} ({what})", "reference", n=2)
         parts.append(ui.diff_lines(list(lines)))
     return "\n".join(parts)
 
@@ -288,6 +297,37 @@ def show_passed(status: progress.Status) -> None:
     print("  Your code beside the reference solution (- yours, + reference):")
     print(exercise_diff(exercise))
     print()
+
+
+def chapter_complete(done: Chapter, next_exercise: Exercise | None) -> None:
+    """The moment a learner finishes a chapter."""
+    print(ui.style(f"Chapter {done.number} ({done.slug}) is complete: all {len(done.exercises)} exercises pass.",
+                   "green", "bold"))
+    print(f"  Watch it run: scripts/tutor example {done.number}")
+    if next_exercise is not None:
+        page = book.output_dir() / book.page_name(next_exercise.chapter)
+        print(f"  Next: chapter {next_exercise.chapter.number}; read {rel(page)}")
+    print()
+
+
+def moved_on(config: builds.Config, cache: progress.Cache, current: progress.Status | None) -> None:
+    """If the exercise that was current last time passes now, show it passing, and say when a chapter is done."""
+    state = load_state()
+    previous_key = state.get("current")
+    current_key = current.exercise.key if current else None
+    state["current"] = current_key
+    save_state(state)
+    if previous_key is None or previous_key == current_key:
+        return
+    previous = next((ex for c in course.chapters() for ex in c.exercises if ex.key == previous_key), None)
+    if previous is None:
+        return
+    status = progress.exercise_status(config, previous, cache, need_run=True)
+    if status.state != PASSED:
+        return
+    show_passed(status)
+    if current is None or current.exercise.chapter is not previous.chapter:
+        chapter_complete(previous.chapter, current.exercise if current else None)
 
 
 def show_status(status: progress.Status) -> int:
@@ -306,6 +346,7 @@ def cmd_default(args) -> int:
     show_book()
     cache = results_cache()
     total, current = show_course_progress(config, cache)
+    moved_on(config, cache, current)
     if current is None:
         print(ui.style(f"All {total} exercises pass: the course is complete. Well done.", "green", "bold"))
         return 0
@@ -318,6 +359,8 @@ def cmd_default(args) -> int:
 def cmd_run(args) -> int:
     config = configure()
     cache = results_cache()
+    if args.exercise is None:
+        moved_on(config, cache, current_exercise(config, cache))
     exercise = chosen_exercise(config, cache, args.exercise)
     if exercise is None:
         print(ui.style("Every exercise passes: the course is complete.", "green"))
@@ -386,6 +429,9 @@ def cmd_watch(args) -> int:
         runs += 1
         if show_status(status) == 0:
             found = current_exercise(config, cache)  # passed: on to the next exercise
+            save_state({**load_state(), "current": found.exercise.key if found else None})
+            if found is None or found.exercise.chapter is not exercise.chapter:
+                chapter_complete(exercise.chapter, found.exercise if found else None)
             continue
         if args.rounds and runs >= args.rounds:
             return 1
@@ -413,27 +459,40 @@ def diff_target(text: str) -> Chapter | Exercise:
     return parse_exercise(text, lambda: current_chapter(configure(), results_cache()))
 
 
+def started(exercise: Exercise) -> bool:
+    """Whether the learner has written anything in place of the exercise's stubs."""
+    try:
+        mine = course.exercise_regions(exercise.chapter.chapter_dir, exercise.id)
+    except course.CourseError:
+        return True
+    stubs = [course.stub_lines(course.Region(exercise.id, what, "", 0, 0)) for _, what, _ in mine]
+    return any([line.strip() for line in body] != [line.strip() for line in stub]
+               for (_, _, body), stub in zip(mine, stubs))
+
+
 def chapter_diff(chapter: Chapter) -> list[str]:
-    """Unified diffs of the learner's chapter against the reference, file by file."""
-    diffs = []
-    for rel_path, reference in generate.solved_files(chapter).items():
-        mine_path = chapter.chapter_dir / rel_path
-        mine = mine_path.read_text(errors="replace").splitlines(keepends=True) if mine_path.exists() else []
-        lines = list(difflib.unified_diff(mine, reference.splitlines(keepends=True),
-                                          f"chapters/{chapter.dirname}/{rel_path}",
-                                          f"solutions/{chapter.dirname}/{rel_path}"))
-        if lines:
-            diffs.append(ui.diff_lines(lines))
-    return diffs
+    """Each exercise begun in the learner's chapter against the reference. Exercises not begun
+    are only named: their reference code would give the answers away."""
+    parts = []
+    for exercise in chapter.exercises:
+        if started(exercise):
+            parts.append(ui.style(f"{chapter.number}/{exercise.id} {exercise.title}:", "bold"))
+            parts.append(exercise_diff(exercise))
+        else:
+            parts.append(f"{chapter.number}/{exercise.id} {exercise.title}: not begun (no spoilers)")
+    return parts
 
 
 def cmd_diff(args) -> int:
-    target = diff_target(args.target) if args.target else current_chapter(configure(), results_cache())
+    if args.target:
+        target = diff_target(args.target)
+    else:  # the last chapter the learner has written in, so that a finished chapter is not skipped
+        begun = [c for c in course.chapters() if any(started(ex) for ex in c.exercises)]
+        target = begun[-1] if begun else course.chapters()[0]
     if isinstance(target, Exercise):
         print(exercise_diff(target))
         return 0
-    diffs = chapter_diff(target)
-    print("\n".join(diffs) if diffs else f"chapters/{target.dirname} is the same as the reference solution.")
+    print("\n".join(chapter_diff(target)))
     return 0
 
 
@@ -470,7 +529,8 @@ def cmd_reset(args) -> int:
     generate.write(chapter)
     print(f"chapters/{chapter.dirname} is back to its starting state.")
     if saved:
-        print(f"Your version was saved in {rel(saved)}")
+        print(f"Your version was saved in {rel(saved)}; to put it back: "
+              f"cp -r {rel(saved)}/. chapters/{chapter.dirname}/")
     return 0
 
 
@@ -481,7 +541,8 @@ def cmd_start_at(args) -> int:
     worked = [c for c in earlier if states[c.dirname] == "worked"]
     if worked and not args.force:
         names = ", ".join(f"chapters/{c.dirname}" for c in worked)
-        raise TutorError(f"{names} hold your own work, which start-at would replace.\n"
+        verb = "holds" if len(worked) == 1 else "hold"
+        raise TutorError(f"{names} {verb} your own work, which start-at would replace.\n"
                          f"Keep it, or run again with --force (your versions are backed up first).")
     for chapter in earlier:
         if states[chapter.dirname] == "solved":

@@ -7,7 +7,8 @@ namespace rt {
 
 // ANCHOR: countdown
 // Ready at its n-th poll, with output n. Each of the n-1 pending polls first
-// calls wake_by_ref(): "poll me again", since nobody else will.
+// calls wake_by_ref(): "poll me again", since nobody else will. A poll after
+// that throws std::logic_error("rt::Countdown: polled after it completed").
 class Countdown {
 public:
     using Output = int;

@@ -11,12 +11,25 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Records where it is in memory at every poll; ready at its third poll.
+// Records where it is in memory at every poll, and whether it was moved
+// after its first poll; ready at its third poll.
 struct WhereAmI {
     using Output = std::vector<const void*>;
     std::vector<const void*> seen;
+    bool moved_after_first_poll = false;
+
+    WhereAmI() = default;
+    WhereAmI(WhereAmI&& other) noexcept
+        : seen(std::move(other.seen)), moved_after_first_poll(other.moved_after_first_poll || !seen.empty()) {}
+    WhereAmI& operator=(WhereAmI&& other) noexcept {
+        seen = std::move(other.seen);
+        moved_after_first_poll = other.moved_after_first_poll || !seen.empty();
+        return *this;
+    }
 
     rt::Poll<Output> poll(rt::Context& cx) {
+        if (seen.size() == 3) throw std::logic_error("WhereAmI: polled after it completed");
+        if (moved_after_first_poll) throw std::logic_error("WhereAmI: moved after its first poll");
         seen.push_back(this);
         if (seen.size() == 3) return seen;
         cx.waker().wake_by_ref();
@@ -47,7 +60,7 @@ TEST_SUITE("ex4: a busy-polling block_on") {
         CHECK(rt::block_on(rt::Countdown(5)) == 5);
     }
 
-    TEST_CASE("block_on polls the future where it lies: the same address at every poll") {
+    TEST_CASE("block_on polls the future where it lies: never moved, the same address at every poll") {
         std::vector<const void*> seen = rt::block_on(WhereAmI{});
         REQUIRE(seen.size() == 3);
         CHECK(seen[0] == seen[1]);

@@ -14,6 +14,7 @@ namespace {
 // A waker target that asks the timer for its size when woken: it would
 // deadlock if the timer woke it while holding its lock.
 struct CallsBack {
+    explicit CallsBack(rt::Timer* t) : timer(t) {}
     rt::Timer* timer;
     mutable std::atomic<int> wakes{0};
     void wake() const {

@@ -223,8 +223,21 @@ class DoctestReportTest(unittest.TestCase):
         cases = testrun._parse(XML_ONE_FAILS, "ex1: add two numbers")
         self.assertEqual([(c.name, c.passed) for c in cases], [("2 + 3 is 5", False), ("adding 0 changes nothing", True)])
         [failure] = cases[0].failures
-        self.assertEqual((failure.where, failure.text), ("test_demo.cpp:12", "CHECK( rt::add(2, 3) == 5 )  with values: -1 == 5"))
+        self.assertEqual((failure.where, failure.text), ("tests/01-demo/test_demo.cpp:12", "CHECK( rt::add(2, 3) == 5 )  with values: -1 == 5"))
         self.assertEqual(cases[0].not_implemented, [])
+
+    def test_an_expected_exception_shows_its_type_and_message(self) -> None:
+        xml = """<doctest><TestSuite name="ex3: count"><TestCase name="c" filename="../../tests/01-demo/t.cpp" line="4">
+          <Expression success="false" type="CHECK_THROWS_WITH_AS" filename="../../tests/01-demo/t.cpp" line="5">
+            <Original>countdown.poll(cx)</Original><Exception>"wrong words"</Exception>
+            <ExpectedException>std::logic_error</ExpectedException>
+            <ExpectedExceptionString>rt::Countdown: polled after it completed</ExpectedExceptionString>
+          </Expression><OverallResultsAsserts successes="0" failures="1" test_case_success="false"/>
+        </TestCase></TestSuite></doctest>"""
+        [case] = testrun._parse(xml, "ex3: count")
+        self.assertEqual(case.failures[0].where, "tests/01-demo/t.cpp:5")
+        self.assertIn('(expected std::logic_error with message "rt::Countdown: polled after it completed")',
+                      case.failures[0].text)
 
     def test_skipped_cases_and_other_suites_are_left_out(self) -> None:
         self.assertEqual(testrun._parse(XML_ONE_FAILS, "ex2: double a number"), [])

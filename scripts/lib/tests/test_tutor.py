@@ -66,16 +66,38 @@ class TutorTest(unittest.TestCase):
         out = self.tutor("run", expect=1)
         self.assertIn("Exercise 01/ex3: a counter", out)
 
+    def test_run_after_solving_the_current_exercise_shows_its_pass_then_the_next(self) -> None:
+        self.tutor(expect=1)  # the current exercise is now 01/ex1
+        self.course.write_exercise("01-demo", "ex1", WRONG_ADD)
+        out = self.tutor("run", expect=1)
+        self.assertInOrder(out, "✓ 01/ex1 add two numbers: passes", "- yours, + reference",
+                           "Exercise 01/ex2: double a number")
+
+    def test_a_chapter_done_is_said_so(self) -> None:
+        for exercise in ("ex1", "ex2"):
+            self.course.write_exercise("01-demo", exercise)
+        self.tutor(expect=1)  # the current exercise is now 01/ex3
+        self.course.write_exercise("01-demo", "ex3")
+        out = self.tutor(expect=1)
+        self.assertInOrder(out, "✓ 01/ex3 a counter: passes", "Chapter 01 (demo) is complete: all 3 exercises pass.",
+                           "scripts/tutor example 01", "Next: chapter 02", "Exercise 02/ex1")
+
     def test_diff_of_an_exercise_and_of_a_chapter(self) -> None:
         self.course.write_exercise("01-demo", "ex1", WRONG_ADD)
         out = self.tutor("diff", "01/ex1", expect=0)
         self.assertInOrder(out, "--- yours: demo.cpp", f"-    {WRONG_ADD}", "+    return a + b;")
+        # A chapter's diff shows the exercises begun, and only names the others: no spoilers.
         out = self.tutor("diff", "01", expect=0)
-        self.assertInOrder(out, "--- chapters/01-demo/counter.hpp", "+++ solutions/01-demo/counter.hpp",
-                           "+        return ++count_;", "--- chapters/01-demo/demo.cpp", f"-    {WRONG_ADD}")
+        self.assertInOrder(out, "01/ex1 add two numbers:", "--- yours: demo.cpp (add two numbers)",
+                           f"-    {WRONG_ADD}", "01/ex2 double a number: not begun (no spoilers)")
+        self.assertNotIn("return ++count_;", out)
+        # With no chapter named, the diff is of the last chapter written in, not the next one.
         generate.write(self.course.chapter("02-more"), generate.solved_files(self.course.chapter("02-more")))
         out = self.tutor("diff", "more", expect=0)
-        self.assertIn("chapters/02-more is the same as the reference solution.", out)
+        self.assertIn("the same as the reference", out)
+        generate.write(self.course.chapter("02-more"))
+        out = self.tutor("diff", expect=0)
+        self.assertIn("01/ex1 add two numbers:", out)
 
     def test_hint_reveals_one_more_level_each_time_and_stops_at_the_last(self) -> None:
         out = self.tutor("hint", expect=0)
@@ -156,7 +178,7 @@ class TutorTest(unittest.TestCase):
         chapter = self.course.chapter("01-demo")
         mine = self.course.files(chapter.chapter_dir)
         out = self.tutor("start-at", "02", expect=2)
-        self.assertInOrder(out, "chapters/01-demo hold your own work", "--force")
+        self.assertInOrder(out, "chapters/01-demo holds your own work", "--force")
         self.assertEqual(self.course.files(chapter.chapter_dir), mine)
         out = self.tutor("start-at", "02", "--force", expect=0)
         self.assertIn("Your chapters/01-demo was saved in .tutor/backup/01-demo-", out)
