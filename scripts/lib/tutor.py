@@ -258,7 +258,12 @@ def show_exercise(status: progress.Status) -> None:
     ex = status.exercise
     ui.heading(f"Exercise {ex.chapter.number}/{ex.id}: {ex.title}   (chapter {ex.chapter.dirname})")
     if status.state == TODO and status.run is not None:
-        print(f"  Not started: its {len(status.run.cases)} tests stop at your rt::todo stub.")
+        print(f"  Not started: its {len(status.run.cases)} tests stop at your rt::todo stub. The first:")
+        first = next((c for c in status.run.cases if not c.passed), None)
+        if first is not None:
+            print(ui.style(f"  ✗ {first.name}", "red"))
+            for failure in first.failures[:1]:
+                print(ui.wrapped(f"{failure.where}: {failure.text}", indent="      "))
     else:
         show_failures(status)
     print("  Write it in:")
@@ -326,7 +331,7 @@ def moved_on(config: builds.Config, cache: progress.Cache, current: progress.Sta
     if status.state != PASSED:
         return
     show_passed(status)
-    if current is None or current.exercise.chapter is not previous.chapter:
+    if current is None or current.exercise.chapter.dirname != previous.chapter.dirname:
         chapter_complete(previous.chapter, current.exercise if current else None)
 
 
@@ -430,7 +435,7 @@ def cmd_watch(args) -> int:
         if show_status(status) == 0:
             found = current_exercise(config, cache)  # passed: on to the next exercise
             save_state({**load_state(), "current": found.exercise.key if found else None})
-            if found is None or found.exercise.chapter is not exercise.chapter:
+            if found is None or found.exercise.chapter.dirname != exercise.chapter.dirname:
                 chapter_complete(exercise.chapter, found.exercise if found else None)
             continue
         if args.rounds and runs >= args.rounds:

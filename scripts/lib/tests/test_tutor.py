@@ -72,6 +72,7 @@ class TutorTest(unittest.TestCase):
         out = self.tutor("run", expect=1)
         self.assertInOrder(out, "✓ 01/ex1 add two numbers: passes", "- yours, + reference",
                            "Exercise 01/ex2: double a number")
+        self.assertNotIn("is complete", out)  # the chapter is not
 
     def test_a_chapter_done_is_said_so(self) -> None:
         for exercise in ("ex1", "ex2"):
@@ -157,6 +158,7 @@ class TutorTest(unittest.TestCase):
                            "✓ 01/ex1 add two numbers: passes all 2 tests.",
                            "demo.cpp (add two numbers): the same as the reference.",
                            "Exercise 01/ex2: double a number", "Hint 1/2:")
+        self.assertNotIn("is complete", watch.output)  # one exercise of three is not the chapter
 
     # ------------------------------------------------------------ start-at and reset
 
