@@ -561,6 +561,7 @@ def cmd_start_at(args) -> int:
         if chapter.number >= start.number and states[chapter.dirname] == "solved":
             generate.write(chapter)
             print(f"chapters/{chapter.dirname}: back to its exercises")
+    save_state({**load_state(), "current": None})  # the chapters filled were not the learner's passes
     print(f"\nYou start at chapter {start.dirname}. Run scripts/tutor to see your first exercise.")
     return 0
 
