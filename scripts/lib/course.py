@@ -202,12 +202,6 @@ def _body(lines: list[str], region: Region) -> list[str]:
     return [line for line in lines[region.start + 1:region.end] if not ANCHOR.match(line)]
 
 
-def region_bodies(text: str, exercise: str, where: str = "") -> list[tuple[str, list[str]]]:
-    """(what, body lines) of each region of one exercise in a file, anchors dropped."""
-    lines = text.splitlines(keepends=True)
-    return [(r.what, _body(lines, r)) for r in regions(lines, where) if r.exercise == exercise]
-
-
 def chapter_regions(directory: Path) -> list[tuple[Path, list[str], Region]]:
     """(file, the file's lines, region) of every exercise region in a chapter folder."""
     found = []
