@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;

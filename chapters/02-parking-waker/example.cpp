@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;

@@ -1,16 +1,19 @@
 // The runtime as it stands at the end of chapter 02 (parking-waker): one include for all of it.
 #pragma once
 
+// core: futures, wakers, and futures built from futures
+#include "todo.hpp"
+#include "poll.hpp"
+#include "future.hpp"
+#include "waker.hpp"
+#include "ready.hpp"
+#include "then.hpp"
+// blocking: parking a thread until a wake
+#include "parker.hpp"
 #include "arc.hpp"
 #include "arc_waker.hpp"
 #include "block_on.hpp"
-#include "countdown.hpp"
-#include "deadline.hpp"
-#include "future.hpp"
-#include "parker.hpp"
-#include "poll.hpp"
-#include "ready.hpp"
-#include "then.hpp"
-#include "thread_sleep.hpp"
-#include "todo.hpp"
-#include "waker.hpp"
+// teaching props, not the runtime: futures and tools the examples and tests use
+#include "props/countdown.hpp"
+#include "props/deadline.hpp"
+#include "props/thread_sleep.hpp"

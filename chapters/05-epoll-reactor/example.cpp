@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "delay_server.hpp"
-#include "measure.hpp"
+#include "props/delay_server.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;

@@ -7,6 +7,7 @@ Before pandoc sees a chapter, its Markdown is expanded here:
                              with exercise regions shown as the learner's stubs;
                              add solution=true to show the reference code instead
   <!-- hints ex3 -->         the exercise's hints, each folded away
+  <!-- chapter-table -->     the table of chapters, from chapter.toml (you_build, example_shows)
   <!-- changes -->           what changed since the previous chapter's solution, as diffs
                              (a chapter without it gets the section appended at its end)
   ```{.output example="01-block-on"}
@@ -27,7 +28,6 @@ downloaded and no page runs JavaScript.
 
 from __future__ import annotations
 
-import difflib
 import html
 import json
 import re
@@ -37,6 +37,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import compare
 import course
 from course import Chapter
 
@@ -47,6 +48,7 @@ FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 BRACED = re.compile(r"^\{(?P<attrs>[^}]*)\}$")
 HINTS = re.compile(r"^<!-- hints (?P<id>ex\d+) -->\s*$")
 CHANGES = re.compile(r"^<!-- changes -->\s*$")
+CHAPTER_TABLE = re.compile(r"^<!-- chapter-table -->\s*$")
 TITLE = re.compile(r"# (.+?)\s*$")
 HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
 ATTR = re.compile(r'(?P<key>[\w-]+)="(?P<value>[^"]*)"|\.(?P<cls>[\w+-]+)|(?P<flag>[\w-]+)=(?P<bare>\S+)')
@@ -169,60 +171,39 @@ def hints_markdown(chapter: Chapter, exercise_id: str, where: str) -> list[str]:
     return out + [":::", ""]
 
 
-def solved_lines(path: Path, keepends: bool = False) -> list[str]:
-    """A solution file as the solved learner sees it (anchor lines dropped), as lines."""
-    return course.solved_copy(path.read_text(errors="replace")).splitlines(keepends=keepends)
-
-
 def changes_markdown(chapter: Chapter, chapters: list[Chapter]) -> list[str]:
-    """What changed since the previous chapter's solution, generated so it cannot drift."""
-    index = chapters.index(chapter)
+    """What changed since the previous chapter's solution, generated so it cannot drift. Files are
+    compared normalised (compare.py): a file whose only differences are anchors or exercise markers
+    is unchanged, as `scripts/tutor changes` shows it."""
+    before = compare.previous(chapter, chapters)
     after = chapter.solution_dir
-    new_files = course.source_files(after)
-    if index == 0:
-        names = ", ".join(f"`{rel}`" for rel in new_files)
+    if before is None:
+        names = ", ".join(f"`{rel}`" for rel in course.source_files(after))
         return [f"This is the first chapter: every file of `solutions/{chapter.dirname}/` is new: {names}.", ""]
-    previous = chapters[index - 1]
-    before = previous.solution_dir
-    old = set(course.source_files(before))
-    new = set(new_files)
-    changed = []
-    for rel in sorted(old & new):
-        a = solved_lines(before / rel, keepends=True)
-        b = solved_lines(after / rel, keepends=True)
-        lines = [ln.rstrip("\n") for ln in difflib.unified_diff(a, b, n=3)][2:]  # no ---/+++ header
-        if lines:
-            added = sum(1 for ln in lines if ln.startswith("+"))
-            removed = sum(1 for ln in lines if ln.startswith("-"))
-            changed.append((rel, lines, added, removed))
-    added_files, removed_files = sorted(new - old), sorted(old - new)
-    counts = [f"{len(added_files)} new", f"{len(changed)} changed"] + \
-        ([f"{len(removed_files)} removed"] if removed_files else [])
-    out = [f"From `solutions/{previous.dirname}/` to `solutions/{chapter.dirname}/`: "
-           f"{', '.join(counts)}, {len(new) - len(added_files) - len(changed)} unchanged. "
-           "Each file below unfolds; the code is the reference solution, exercises included.", ""]
-    if not added_files and not changed and not removed_files:
+    found, unchanged = compare.changes(before.solution_dir, after)
+    if not found:
         return ["The solution is the same as the previous chapter's.", ""]
-    out.append('::: {.changes}')
-    for rel in added_files:
-        lines = solved_lines(after / rel)
-        summary = (f'<code>{html.escape(str(rel))}</code> <span class="tag new">new</span> '
-                   f'<span class="stat"><span class="add">+{len(lines)}</span></span>')
-        if not any(ln.strip() for ln in lines):
-            out += [f'<p class="file-note">{summary} (empty)</p>', ""]
+    counts = {kind: sum(1 for c in found if c.kind == kind) for kind in ("new", "changed", "removed")}
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n or kind != "removed")
+    out = [f"From `solutions/{before.dirname}/` to `solutions/{chapter.dirname}/`: {summary}, {unchanged} "
+           f"unchanged (anchors and exercise markers aside). Each file below unfolds; the code is the "
+           f"reference solution. In a terminal: `scripts/tutor changes {chapter.number}`.", "",
+           "::: {.changes}"]
+    for change in found:
+        name = html.escape(str(change.path))
+        if change.kind == "removed":
+            out += [f'<p class="file-note"><code>{name}</code> <span class="tag removed">removed</span></p>', ""]
             continue
-        out += [f'<details class="diff"><summary>{summary}</summary>', ""]
-        out += code_block(lines, ["cpp"] if rel.suffix in course.SOURCE_SUFFIXES else [])
-        out += ["", "</details>", ""]
-    for rel, lines, added, removed in changed:
-        summary = (f'<code>{html.escape(str(rel))}</code> <span class="tag changed">changed</span> '
-                   f'<span class="stat"><span class="add">+{added}</span> <span class="del">-{removed}</span></span>')
-        out += [f'<details class="diff"><summary>{summary}</summary>', ""]
-        out += code_block(lines, ["diff"])
-        out += ["", "</details>", ""]
-    for rel in removed_files:
-        name = html.escape(str(rel))
-        out += [f'<p class="file-note"><code>{name}</code> <span class="tag removed">removed</span></p>', ""]
+        if change.kind == "new":
+            lines = compare.read_normalised(after / change.path)
+            stat = f'<span class="add">+{len(lines)}</span>'
+            block = code_block(lines, ["cpp"] if change.path.suffix in course.SOURCE_SUFFIXES else [])
+        else:
+            stat = f'<span class="add">+{change.added}</span> <span class="del">-{change.removed}</span>'
+            block = code_block(change.diff, ["diff"])
+        summary_html = (f'<code>{name}</code> <span class="tag {change.kind}">{change.kind}</span> '
+                        f'<span class="stat">{stat}</span>')
+        out += [f'<details class="diff"><summary>{summary_html}</summary>', "", *block, "", "</details>", ""]
     return out + [":::", ""]
 
 
@@ -262,6 +243,8 @@ def expand(text: str, where: str, chapter: Chapter | None, chapters: list[Chapte
             if chapter is None:
                 raise BookError(f"{here}: hints outside a chapter")
             out += hints_markdown(chapter, hints["id"], here)
+        elif CHAPTER_TABLE.match(line):
+            out += course.chapter_table(chapters, "{stem}.html", shows=True)
         elif CHANGES.match(line):
             if chapter is None:
                 raise BookError(f"{here}: changes outside a chapter")
@@ -281,6 +264,19 @@ def check_pasted(classes: list[str], body: list[str], where: str) -> None:
     if any(c in CPP_CLASSES for c in classes) and len([b for b in body if b.strip()]) > PASTE_LIMIT:
         raise BookError(f"{where}: a C++ block of more than {PASTE_LIMIT} lines is pasted; include it from "
                         f"the solution by anchor instead")
+
+
+def included_anchors() -> set[tuple[str, str]]:
+    """(file, anchor) of every snippet a book page includes by anchor."""
+    found = set()
+    for page in sorted(BOOK.glob("*.md")):
+        lines = page.read_text().splitlines()
+        for line in lines:
+            if FENCE.match(line):
+                _, attrs, braced = fence_info(line)
+                if braced and "include" in attrs and "anchor" in attrs:
+                    found.add((attrs["include"], attrs["anchor"]))
+    return found
 
 
 def output_blocks(text: str) -> list[tuple[str, list[str], list[str]]]:

@@ -3,6 +3,7 @@
     check.py                 everything: layout, generated copies, four builds, stubs, examples, book, tutor
     check.py --quick         g++ only: no clang, no sanitizers, no browser
     check.py --chapter 03    only this chapter's builds, tests and stubs (layout and book still checked)
+    check.py --authoring     seconds: layout, generated copies, drift, anchors, the book (no C++ build)
 
 Exit status 0 only when nothing failed.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import book
 import builds
+import compare
 import course
 import generate
 import testrun
@@ -108,6 +110,19 @@ def layout_problems(chapters: list[Chapter]) -> list[str]:
         if not (chapter.solution_dir / "rt.hpp").is_file() or not (chapter.solution_dir / "example.cpp").is_file():
             problems.append(f"solutions/{chapter.dirname}: rt.hpp and example.cpp are required")
     return problems
+
+
+def authoring_items(report: Report, chapters: list[Chapter]) -> None:
+    """What a maintainer adding or fixing a chapter gets wrong: drift between snapshots, an exercise
+    region left over from the previous chapter, an anchor no page uses."""
+    drift = [p for chapter in chapters for p in compare.drift_problems(chapter, chapters)]
+    report.item("no drift: each chapter differs from the previous only in the files its chapter.toml lists",
+                not drift, "\n".join(drift))
+    carried = [p for chapter in chapters for p in compare.carried_regions(chapter, chapters)]
+    report.item("no exercise region is carried over unchanged from the previous chapter", not carried,
+                "\n".join(carried))
+    unused = compare.unused_anchors(chapters, book.included_anchors())
+    report.item("every anchor is included by a book page", not unused, "\n".join(unused))
 
 
 # ---------------------------------------------------------------- builds and tests
@@ -254,6 +269,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="g++ only: no clang, sanitizers or browser")
     parser.add_argument("--chapter", help="only this chapter's builds and tests")
+    parser.add_argument("--authoring", action="store_true",
+                        help="no builds: layout, generated copies, drift, anchors and the book")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     report = Report()
@@ -267,8 +284,16 @@ def main(argv: list[str]) -> int:
     problems = layout_problems(chapters)
     report.item("layout: chapters, metadata, exercises, hints and regions agree", not problems, "\n".join(problems))
     stale = [line for chapter in chapters for line in generate.differences(chapter)]
-    report.item("chapters/ is exactly what scripts/generate makes from solutions/", not stale, "\n".join(stale))
+    stale += generate.readme_differences(chapters)
+    report.item("chapters/ and the README's chapter table are what scripts/generate makes", not stale,
+                "\n".join(stale))
+    authoring_items(report, chapters)
     selected = [course.find_chapter(args.chapter)] if args.chapter else chapters
+
+    if args.authoring:
+        report.section("book")
+        book_items(report, browser=False)
+        return report.summary()
 
     configs = builds.check_configs()
     if args.quick:

@@ -79,6 +79,11 @@ class Chapter:
     book: str
     exercises: list[Exercise]
     root: Path
+    # Files this chapter adds, changes or removes from the previous chapter's solution (chapter.toml's
+    # `changes`); every other file must stay the previous chapter's (scripts/lib/compare.py).
+    changes: list[str] = field(default_factory=list)
+    you_build: str = ""  # Markdown, for the chapter tables of the README and the introduction
+    example_shows: str = ""
 
     @property
     def solution_dir(self) -> Path:
@@ -119,7 +124,8 @@ def load_chapter(dirname: str, root: Path = ROOT) -> Chapter:
     except tomllib.TOMLDecodeError as err:
         raise CourseError(f"{meta_path.relative_to(root)}: {err}") from None
     chapter = Chapter(dirname, match["number"], match["slug"], meta["title"], meta["summary"],
-                      meta["book"], [], root)
+                      meta["book"], [], root, list(meta.get("changes", [])), meta.get("you_build", ""),
+                      meta.get("example_shows", ""))
     for entry in meta.get("exercise", []):
         chapter.exercises.append(Exercise(entry["id"], entry["name"], entry["title"], entry["section"],
                                           list(entry["hints"]), chapter))
@@ -198,7 +204,17 @@ def solved_copy(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not ANCHOR.match(line))
 
 
-def _body(lines: list[str], region: Region) -> list[str]:
+def chapter_table(chapters_: list[Chapter], link: str, shows: bool) -> list[str]:
+    """The table of chapters (README, introduction), from chapter.toml: `link` is a format string
+    of the chapter's book page ({stem}: 01-block-on); `shows` adds what each example shows."""
+    head = ["| chapter | you build |" + (" the example shows |" if shows else ""),
+            "|---|---|" + ("---|" if shows else "")]
+    return head + [f"| [{c.number} {c.slug}]({link.format(stem=Path(c.book).stem)}) | {c.you_build} |"
+                   + (f" {c.example_shows} |" if shows else "") for c in chapters_]
+
+
+def region_body(lines: list[str], region: Region) -> list[str]:
+    """The solution lines of a region, anchor lines dropped."""
     return [line for line in lines[region.start + 1:region.end] if not ANCHOR.match(line)]
 
 
@@ -214,7 +230,7 @@ def chapter_regions(directory: Path) -> list[tuple[Path, list[str], Region]]:
 
 def exercise_regions(directory: Path, exercise: str) -> list[tuple[Path, str, list[str]]]:
     """(file, what, body) of every region of `exercise` in a chapter folder, anchors dropped."""
-    return [(rel, r.what, _body(lines, r)) for rel, lines, r in chapter_regions(directory) if r.exercise == exercise]
+    return [(rel, r.what, region_body(lines, r)) for rel, lines, r in chapter_regions(directory) if r.exercise == exercise]
 
 
 def anchor_lines(text: str, anchor: str, where: str = "") -> list[str]:

@@ -3,11 +3,14 @@
     generate.py               regenerate every chapter
     generate.py 03            regenerate one chapter (a reset: the learner's work there is lost)
     generate.py --check       change nothing; exit 1 and list what differs if chapters/ is stale
+
+It also writes the README's chapter table from tests/*/chapter.toml.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -30,6 +33,27 @@ def solved_files(chapter: course.Chapter) -> dict[Path, str]:
     """Relative path -> content of a chapter filled with the reference solution (scripts/tutor start-at)."""
     return {rel: course.solved_copy((chapter.solution_dir / rel).read_text())
             for rel in course.source_files(chapter.solution_dir)}
+
+
+README_TABLE = re.compile(r"(<!-- chapter-table:[^\n]*-->\n).*?(<!-- /chapter-table -->)", re.S)
+
+
+def readme_text(chapters: list[course.Chapter]) -> str:
+    """README.md with its chapter table made from chapter.toml (a course without a README has none)."""
+    path = course.ROOT / "README.md"
+    if not path.is_file():
+        return ""
+    text = path.read_text()
+    table = "\n".join(course.chapter_table(chapters, "book/{stem}.md", shows=False))
+    if not README_TABLE.search(text):
+        raise course.CourseError("README.md has no <!-- chapter-table: ... --> ... <!-- /chapter-table --> block")
+    return README_TABLE.sub(lambda m: m[1] + table + "\n" + m[2], text)
+
+
+def readme_differences(chapters: list[course.Chapter]) -> list[str]:
+    if (course.ROOT / "README.md").is_file() and readme_text(chapters) != (course.ROOT / "README.md").read_text():
+        return ["README.md: its chapter table differs from tests/*/chapter.toml (you_build)"]
+    return []
 
 
 def differences(chapter: course.Chapter) -> list[str]:
@@ -70,6 +94,7 @@ def main(argv: list[str]) -> int:
         selected = [course.find_chapter(args.chapter)] if args.chapter else course.chapters()
         if args.check:
             stale = [line for chapter in selected for line in differences(chapter)]
+            stale += readme_differences(course.chapters())
             for line in stale:
                 print(line)
             if stale:
@@ -78,6 +103,8 @@ def main(argv: list[str]) -> int:
         for chapter in selected:
             write(chapter)
             print(f"generated chapters/{chapter.dirname}")
+        if (course.ROOT / "README.md").is_file():
+            (course.ROOT / "README.md").write_text(readme_text(course.chapters()))
         return 0
     except course.CourseError as err:
         print(f"error: {err}", file=sys.stderr)

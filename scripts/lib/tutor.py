@@ -6,6 +6,7 @@
     scripts/tutor watch            re-run the current exercise whenever you save; move on when it passes
     scripts/tutor progress         the progress table only
     scripts/tutor diff [CH|EX]     your code against the reference solution
+    scripts/tutor changes CH       what chapter CH changes since the chapter before (--new: new files too)
     scripts/tutor reset CH         put a chapter back as it was (your version is backed up first)
     scripts/tutor start-at CH      fill every earlier chapter with the solutions, to begin at CH
     scripts/tutor example [CH]     build and run a chapter's example (--solution: the reference's;
@@ -34,6 +35,7 @@ from typing import Callable
 
 import book
 import builds
+import compare
 import course
 import generate
 import progress
@@ -501,6 +503,32 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_changes(args) -> int:
+    """The chapter's change to the runtime, file by file: the same normalised diff as the book's
+    "What changed" section (anchors and exercise markers are not changes)."""
+    chapters = course.chapters()
+    chapter = course.find_chapter(args.chapter)
+    before = compare.previous(chapter, chapters)
+    if before is None:
+        print(f"{chapter.dirname} is the first chapter: every file of solutions/{chapter.dirname}/ is new.")
+        return 0
+    found, unchanged = compare.changes(before.solution_dir, chapter.solution_dir)
+    print(ui.style(f"solutions/{before.dirname} -> solutions/{chapter.dirname}: {len(found)} files new, "
+                   f"changed or removed; {unchanged} unchanged", "bold"))
+    for change in found:
+        print()
+        print(ui.style(f"{change.kind}: {change.path}", "bold"))
+        if change.kind == "new":
+            lines = compare.read_normalised(chapter.solution_dir / change.path)
+            if args.new:
+                print(ui.diff_lines([f"+{line}" for line in lines]))
+            else:
+                print(f"  {len(lines)} lines: solutions/{chapter.dirname}/{change.path} (--new prints them)")
+        elif change.kind == "changed":
+            print(ui.diff_lines(change.diff))
+    return 0
+
+
 def backup(chapter: Chapter) -> Path:
     """Copy a chapter's folder to .tutor/backup/ under a name no earlier backup has."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -628,6 +656,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("progress", help="the progress table")
     s = sub.add_parser("diff", help="your code against the reference")
     s.add_argument("target", nargs="?")
+    s = sub.add_parser("changes", help="what a chapter changes since the previous one")
+    s.add_argument("chapter")
+    s.add_argument("--new", action="store_true", help="print the new files too")
     s = sub.add_parser("reset", help="restore a chapter's starting state")
     s.add_argument("chapter")
     s = sub.add_parser("start-at", help="fill earlier chapters with the solutions")
@@ -644,7 +675,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {None: cmd_default, "run": cmd_run, "hint": cmd_hint, "watch": cmd_watch, "progress": cmd_progress,
-            "diff": cmd_diff, "reset": cmd_reset, "start-at": cmd_start_at, "example": cmd_example,
+            "diff": cmd_diff, "changes": cmd_changes, "reset": cmd_reset, "start-at": cmd_start_at, "example": cmd_example,
             "server": cmd_server, "book": cmd_book, "clean": cmd_clean}
 
 

@@ -7,7 +7,6 @@
 
 namespace rt {
 
-// ANCHOR: arc
 // ANCHOR: arc-owners
 // Shared ownership of one T, with the count and the T in one allocation.
 // Copying adds an owner, destroying removes one; the last owner destroys the
@@ -83,7 +82,6 @@ private:
 
     Inner* inner_;  // null only once moved from
 };
-// ANCHOR_END: arc
 
 // ANCHOR: make-arc
 // Makes a T from `args` in one allocation with its count, owned by one Arc.

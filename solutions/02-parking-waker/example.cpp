@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;
@@ -103,7 +103,6 @@ double median_us(std::vector<double> samples) {
 constexpr int rounds = 10;
 constexpr int round_trips = 500;  // per round
 
-// ANCHOR: ping-pong
 // Two threads hand a turn back and forth through one mutex and condition
 // variable. Half a round trip is one cross-thread wake-up: each round trip
 // adds that to `samples`, in microseconds.
@@ -156,7 +155,6 @@ void runtime_ping_pong(std::vector<double>& samples) {
     partner.join();
 }
 // ANCHOR_END: runtime-ping-pong
-// ANCHOR_END: ping-pong
 
 }  // namespace
 

@@ -11,7 +11,6 @@ namespace rt {
 struct Pending {};
 inline constexpr Pending pending{};
 
-// ANCHOR: poll
 // Either a ready value of type T or pending, like Rust's Poll<T>.
 template <class T>
 class [[nodiscard]] Poll {
@@ -34,7 +33,6 @@ private:
 
     std::optional<T> value_;
 };
-// ANCHOR_END: poll
 
 // A future of no value is still ready or pending.
 template <>

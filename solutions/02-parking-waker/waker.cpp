@@ -11,11 +11,9 @@ const RawWakerVTable& Waker::vtable() const {
     return *raw_.vtable;
 }
 
-// ANCHOR: clone
 Waker::Waker(const Waker& other) : raw_{nullptr, nullptr} {
     raw_ = other.vtable().clone(other.raw_.data);
 }
-// ANCHOR_END: clone
 
 Waker& Waker::operator=(const Waker& other) {
     Waker copy(other);  // clone first: if `other` is *this, it stays valid
@@ -33,13 +31,10 @@ Waker& Waker::operator=(Waker&& other) noexcept {
     return *this;  // `taken` now holds the old waker and drops it
 }
 
-// ANCHOR: drop
 Waker::~Waker() {
     if (raw_.vtable != nullptr) raw_.vtable->drop(raw_.data);
 }
-// ANCHOR_END: drop
 
-// ANCHOR: wake
 void Waker::wake() && {
     const RawWakerVTable& table = vtable();
     const void* data = std::exchange(raw_, RawWaker{nullptr, nullptr}).data;
@@ -49,13 +44,11 @@ void Waker::wake() && {
 void Waker::wake_by_ref() const {
     vtable().wake_by_ref(raw_.data);
 }
-// ANCHOR_END: wake
 
 bool Waker::will_wake(const Waker& other) const noexcept {
     return raw_.data == other.raw_.data && raw_.vtable == other.raw_.vtable;
 }
 
-// ANCHOR: noop
 namespace {
 
 RawWaker noop_clone(const void* data);
@@ -73,6 +66,5 @@ const Waker& Waker::noop() {
     static const Waker waker = Waker::from_raw(RawWaker{nullptr, &noop_vtable});
     return waker;
 }
-// ANCHOR_END: noop
 
 }  // namespace rt

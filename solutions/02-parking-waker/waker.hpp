@@ -5,7 +5,6 @@ namespace rt {
 
 struct RawWakerVTable;
 
-// ANCHOR: raw-waker
 // An untyped pointer and the four functions that know what it points to.
 struct RawWaker {
     const void* data;
@@ -23,9 +22,7 @@ struct RawWakerVTable {
     // Releases this waker without waking.
     void (*drop)(const void* data);
 };
-// ANCHOR_END: raw-waker
 
-// ANCHOR: waker
 // Owns one RawWaker. Copying clones it, destroying drops it, moving does
 // neither: every clone is matched by exactly one drop or one wake.
 class Waker {
@@ -59,9 +56,7 @@ private:
 
     RawWaker raw_;  // vtable is null once moved from or woken by value
 };
-// ANCHOR_END: waker
 
-// ANCHOR: context
 // What poll() receives: for now just the waker of the task being polled.
 class Context {
 public:
@@ -74,6 +69,5 @@ public:
 private:
     const Waker* waker_;
 };
-// ANCHOR_END: context
 
 }  // namespace rt

@@ -7,7 +7,6 @@
 
 namespace rt {
 
-// ANCHOR: arc
 // Shared ownership of one T, with the count and the T in one allocation.
 // Copying adds an owner, destroying removes one; the last owner destroys the
 // T. Access is shared (const) only, as in Rust: a T that must change while
@@ -75,7 +74,6 @@ private:
 
     Inner* inner_;  // null only once moved from
 };
-// ANCHOR_END: arc
 
 // Makes a T from `args` in one allocation with its count, owned by one Arc.
 template <class T, class... Args>

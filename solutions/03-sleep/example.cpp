@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;

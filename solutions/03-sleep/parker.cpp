@@ -2,7 +2,6 @@
 
 namespace rt {
 
-// ANCHOR: park
 void Parker::park() const {
     std::unique_lock lock(mutex_);
     // A loop, not an if: wait() may return without a notify (a spurious
@@ -19,7 +18,6 @@ void Parker::unpark() const {
     // Notify after unlocking: the woken thread can take the mutex at once.
     condvar_.notify_one();
 }
-// ANCHOR_END: park
 
 void Parker::simulate_spurious_wakeup() const { condvar_.notify_all(); }
 

@@ -6,7 +6,6 @@
 
 namespace rt {
 
-// ANCHOR: parker
 // One token, initially absent. unpark() makes the token present; park()
 // waits until it is present and takes it. So an unpark() that comes first is
 // not lost: the next park() returns at once. Unparking twice still leaves one
@@ -33,6 +32,5 @@ private:
     mutable std::condition_variable condvar_;
     mutable bool token_ = false;  // guarded by mutex_
 };
-// ANCHOR_END: parker
 
 }  // namespace rt

@@ -25,7 +25,6 @@ struct SecondFuture<A, MakeB> {
 };
 }  // namespace detail
 
-// ANCHOR: then
 // Polls `first` to completion, then calls make_second(output) and polls the
 // future it returns. Output: the second future's output. A poll after that
 // throws std::logic_error("rt::Then: polled after it completed").
@@ -60,9 +59,7 @@ private:
     // at a time, and each is polled where it was built: never moved once polled.
     std::variant<First, B, Done> state_;
 };
-// ANCHOR_END: then
 
-// ANCHOR: then-poll
 template <Future A, class MakeB>
 auto Then<A, MakeB>::poll(Context& cx) -> Poll<Output> {
     if (First* first = std::get_if<First>(&state_)) {
@@ -79,7 +76,6 @@ auto Then<A, MakeB>::poll(Context& cx) -> Poll<Output> {
     }
     throw std::logic_error("rt::Then: polled after it completed");
 }
-// ANCHOR_END: then-poll
 
 template <Future A, class MakeB>
 void Then<A, MakeB>::start_second(Poll<typename A::Output>& finished) {

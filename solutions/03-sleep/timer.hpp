@@ -15,7 +15,6 @@
 
 namespace rt {
 
-// ANCHOR: timer
 // ANCHOR: timer-entry
 // Keeps a min-heap of entries by deadline. Its thread sleeps until the
 // earliest deadline, then wakes every entry that is due. A Sleep future owns
@@ -76,6 +75,5 @@ private:
     std::thread thread_;                   // last: starts once the rest exists
 };
 // ANCHOR_END: timer-members
-// ANCHOR_END: timer
 
 }  // namespace rt

@@ -10,15 +10,12 @@ namespace rt {
 
 namespace detail {
 
-// ANCHOR: thread-waker
 // Waking a thread blocked in block_on means unparking its parker.
 struct ThreadWaker {
     Parker parker;
     void wake() const { parker.unpark(); }
 };
-// ANCHOR_END: thread-waker
 
-// ANCHOR: block-on-thread
 // What block_on needs on each thread: a Parker, and a Waker that unparks it.
 // Made at the thread's first block_on and kept until the thread ends, so a
 // call allocates nothing. Private to block_on: no other code can park on this
@@ -51,11 +48,9 @@ private:
     Waker waker_;  // over thread_waker_
     bool running_ = false;
 };
-// ANCHOR_END: block-on-thread
 
 }  // namespace detail
 
-// ANCHOR: block-on
 // Polls `future` until it is ready and returns its output, parking the
 // thread whenever the future is pending: a wake-up unparks it.
 //
@@ -72,6 +67,5 @@ typename F::Output block_on(F future) {
         thread.parker().park();  // returns at once if woken since the poll began
     }
 }
-// ANCHOR_END: block-on
 
 }  // namespace rt

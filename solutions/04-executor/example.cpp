@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;

@@ -24,7 +24,6 @@ namespace detail {
 Executor* current_executor() noexcept;
 }  // namespace detail
 
-// ANCHOR: executor
 // ANCHOR: executor-public
 // A single-threaded executor. spawn() makes a task of a future; block_on()
 // runs a main future to completion and, meanwhile, every task that is ready.
@@ -105,7 +104,6 @@ private:
     std::atomic<bool> running_{false};  // a thread is inside block_on or run_until_idle
 };
 // ANCHOR_END: executor-members
-// ANCHOR_END: executor
 
 // ANCHOR: spawn
 template <Future F>

@@ -9,7 +9,6 @@
 
 namespace rt {
 
-// ANCHOR: ready
 template <class T>
 class Ready {
 public:
@@ -27,6 +26,5 @@ public:
 private:
     std::optional<T> value_;  // empty once handed out
 };
-// ANCHOR_END: ready
 
 }  // namespace rt

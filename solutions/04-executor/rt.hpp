@@ -1,21 +1,26 @@
 // The runtime as it stands at the end of chapter 04 (executor): one include for all of it.
 #pragma once
 
+// core: futures, wakers, and futures built from futures
+#include "todo.hpp"
+#include "poll.hpp"
+#include "future.hpp"
+#include "waker.hpp"
+#include "ready.hpp"
+#include "then.hpp"
+#include "join.hpp"
+// blocking: parking a thread until a wake
+#include "parker.hpp"
 #include "arc.hpp"
 #include "arc_waker.hpp"
 #include "block_on.hpp"
-#include "countdown.hpp"
-#include "deadline.hpp"
-#include "executor.hpp"
-#include "future.hpp"
-#include "join.hpp"
-#include "join_handle.hpp"
-#include "parker.hpp"
-#include "poll.hpp"
-#include "ready.hpp"
-#include "sleep.hpp"
-#include "then.hpp"
-#include "thread_sleep.hpp"
+// time: one timer thread and sleep
 #include "timer.hpp"
-#include "todo.hpp"
-#include "waker.hpp"
+#include "sleep.hpp"
+// tasks: the executor
+#include "join_handle.hpp"
+#include "executor.hpp"
+// teaching props, not the runtime: futures and tools the examples and tests use
+#include "props/countdown.hpp"
+#include "props/deadline.hpp"
+#include "props/thread_sleep.hpp"

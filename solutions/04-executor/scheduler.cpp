@@ -40,7 +40,6 @@ const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; 
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
 
-// ANCHOR: push
 // ANCHOR: scheduler-push
 bool Scheduler::push(TaskHeader* task) const {
     if (on_executor_thread()) {
@@ -72,7 +71,6 @@ TaskHeader* Scheduler::pop() const {
     return local_.pop();
 }
 // ANCHOR_END: scheduler-pop
-// ANCHOR_END: push
 
 TaskQueue Scheduler::close() const {
     std::lock_guard lock(mutex_);

@@ -8,7 +8,6 @@
 
 namespace rt {
 
-// ANCHOR: sleep
 // Ready once its timer's clock reaches the deadline, which is fixed when the
 // Sleep is made (as Tokio's is), not at its first poll. Its first poll puts
 // its entry in the timer's heap; destroying it takes the entry out again.
@@ -34,7 +33,6 @@ private:
     bool polled_ = false;  // the timer may know entry_'s address
     bool done_ = false;
 };
-// ANCHOR_END: sleep
 
 // A Sleep on the global timer, ready `duration` from now.
 Sleep sleep(std::chrono::steady_clock::duration duration);

@@ -43,7 +43,6 @@ void release(TaskHeader* task, std::uint32_t count) noexcept {
 }
 // ANCHOR_END: release
 
-// ANCHOR: task-waker
 // ANCHOR: task-waker-vtable
 namespace {
 
@@ -81,7 +80,6 @@ BorrowedWaker::BorrowedWaker(TaskHeader* task) noexcept {
     new (storage_) Waker(Waker::from_raw(RawWaker{task, &task_waker_vtable}));
 }
 // ANCHOR_END: task-waker-make
-// ANCHOR_END: task-waker
 
 void report_lost_exception(const std::exception_ptr& error) noexcept {
     try {

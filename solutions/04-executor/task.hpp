@@ -81,7 +81,6 @@ private:
 // A detached task threw and nobody will see it: say so on stderr.
 void report_lost_exception(const std::exception_ptr& error) noexcept;
 
-// ANCHOR: task
 // ANCHOR: task-class
 // A spawned future of type F. While running, the union holds the future;
 // once completed, its output (unless it threw: then `error` is set).
@@ -151,6 +150,5 @@ private:
     std::exception_ptr error_;
     // ANCHOR_END: task-union
 };
-// ANCHOR_END: task
 
 }  // namespace rt::detail

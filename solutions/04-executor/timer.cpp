@@ -22,7 +22,6 @@ Timer::~Timer() {
     if (thread_.joinable()) thread_.join();
 }
 
-// ANCHOR: store
 void Timer::store(Entry& entry, const Waker& waker) {
     bool new_earliest = false;
     {
@@ -38,7 +37,6 @@ void Timer::store(Entry& entry, const Waker& waker) {
     // The thread sleeps until the old earliest deadline: make it wait for ours.
     if (new_earliest) wake_thread_.notify_one();
 }
-// ANCHOR_END: store
 
 void Timer::cancel(Entry& entry) noexcept {
     std::optional<Waker> dropped;  // dropped after unlocking: a drop may run arbitrary code
@@ -47,7 +45,6 @@ void Timer::cancel(Entry& entry) noexcept {
     dropped.swap(entry.waker);
 }
 
-// ANCHOR: fire-due
 std::size_t Timer::fire_due() {
     TimePoint now = now_();
     std::size_t fired = 0;
@@ -68,14 +65,12 @@ std::size_t Timer::fire_due() {
     due_.clear();
     return fired;
 }
-// ANCHOR_END: fire-due
 
 std::size_t Timer::size() const {
     std::lock_guard lock(mutex_);
     return heap_.size();
 }
 
-// ANCHOR: run
 void Timer::run() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -90,6 +85,5 @@ void Timer::run() {
         }
     }
 }
-// ANCHOR_END: run
 
 }  // namespace rt

@@ -16,7 +16,6 @@ concept Wake = requires(const W& w) {
 
 namespace detail {
 
-// ANCHOR: arc-waker-vtable
 // The four vtable functions for a waker over Arc<W>. The data pointer is an
 // Arc<W> raw handle: each waker (each clone) owns one count.
 template <Wake W>
@@ -40,17 +39,14 @@ struct ArcWakerVTable {
 
     static constexpr RawWakerVTable vtable{clone, wake, wake_by_ref, drop};
 };
-// ANCHOR_END: arc-waker-vtable
 
 }  // namespace detail
 
-// ANCHOR: waker-from
 // A Waker that calls w->wake(). The waker owns `w`'s count; its clones
 // share the W, and the last one dropped destroys it.
 template <Wake W>
 Waker waker_from(Arc<W> w) {
     return Waker::from_raw(RawWaker{std::move(w).into_raw(), &detail::ArcWakerVTable<W>::vtable});
 }
-// ANCHOR_END: waker-from
 
 }  // namespace rt

@@ -25,7 +25,6 @@ Executor::Running::~Running() {
 
 Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()) {}
 
-// ANCHOR: executor-drop
 Executor::~Executor() {
     // From now on a wake from another thread queues nothing.
     detail::TaskQueue queued = scheduler_->close();
@@ -45,7 +44,6 @@ Executor::~Executor() {
     // What was queued holds a reference each.
     while (detail::TaskHeader* task = queued.pop()) detail::release(task);
 }
-// ANCHOR_END: executor-drop
 
 void Executor::check_spawn_allowed() const {
     if (running_ && current != this)
@@ -77,7 +75,6 @@ std::size_t Executor::run_until_idle() {
     return polls;
 }
 
-// ANCHOR: run-task
 void Executor::run_task(detail::TaskHeader* task) {
     // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
     // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
@@ -93,9 +90,7 @@ void Executor::run_task(detail::TaskHeader* task) {
     if (state & scheduled) scheduler_->push(task);  // woken meanwhile: poll again; the queue keeps its reference
     else detail::release(task);                     // waits for a wake: the queue's reference goes
 }
-// ANCHOR_END: run-task
 
-// ANCHOR: complete
 // A task's future has finished: mark it completed, leave the output to the
 // JoinHandle (or destroy it if there is none), wake whoever awaits it.
 void Executor::complete(detail::TaskHeader* task) {
@@ -113,6 +108,5 @@ void Executor::complete(detail::TaskHeader* task) {
     }
     detail::release(task, 2);  // the queue's reference and the live list's
 }
-// ANCHOR_END: complete
 
 }  // namespace rt

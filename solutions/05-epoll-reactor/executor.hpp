@@ -23,7 +23,6 @@ namespace detail {
 Executor* current_executor() noexcept;
 }  // namespace detail
 
-// ANCHOR: executor
 // A single-threaded executor. spawn() makes a task of a future; block_on()
 // runs a main future to completion and, meanwhile, every task that is ready.
 // Tasks are polled on the thread that calls block_on (or run_until_idle);
@@ -98,9 +97,7 @@ private:
     std::size_t live_count_ = 0;
     std::atomic<bool> running_{false};  // a thread is inside block_on or run_until_idle
 };
-// ANCHOR_END: executor
 
-// ANCHOR: spawn
 template <Future F>
 JoinHandle<typename F::Output> Executor::spawn(F future) {
     using namespace detail::task_state;
@@ -111,9 +108,7 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     scheduler_->push(task);
     return JoinHandle<typename F::Output>(task);
 }
-// ANCHOR_END: spawn
 
-// ANCHOR: executor-block-on
 template <Future F>
 typename F::Output Executor::block_on(F future) {
     detail::BlockOnThread::Guard guard(detail::BlockOnThread::current());  // no nesting, with rt::block_on either
@@ -141,14 +136,11 @@ typename F::Output Executor::block_on(F future) {
         if (ran == 0 && !main->woken.load(std::memory_order_acquire)) scheduler_->parker().park();
     }
 }
-// ANCHOR_END: executor-block-on
 
-// ANCHOR: rt-spawn
 // Spawns on the executor running the current task (or block_on's future).
 // Throws std::logic_error on a thread that runs no executor.
 template <Future F>
 JoinHandle<typename F::Output> spawn(F future);
-// ANCHOR_END: rt-spawn
 
 template <Future F>
 JoinHandle<typename F::Output> spawn(F future) {

@@ -8,7 +8,6 @@
 
 namespace rt {
 
-// ANCHOR: future
 // A future is a value that computes an Output when polled often enough.
 // poll() must not block. When it returns pending it must have arranged for
 // cx.waker() (or a clone of it) to be woken once polling again can make
@@ -18,6 +17,5 @@ concept Future = requires(F& future, Context& cx) {
     typename F::Output;
     { future.poll(cx) } -> std::same_as<Poll<typename F::Output>>;
 };
-// ANCHOR_END: future
 
 }  // namespace rt

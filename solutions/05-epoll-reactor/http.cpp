@@ -83,7 +83,6 @@ void ResponseParser::finish() {
 }
 // ANCHOR_END: finish
 
-// ANCHOR: parse-head
 // ANCHOR: head-lines
 void ResponseParser::parse_head() {
     // Search on from where the last search stopped: a head that trickles in
@@ -144,7 +143,6 @@ void ResponseParser::parse_head() {
     }
     // ANCHOR_END: head-framing
 }
-// ANCHOR_END: parse-head
 
 // ANCHOR: parse-body
 void ResponseParser::parse_body() {

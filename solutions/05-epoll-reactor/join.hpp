@@ -22,7 +22,6 @@ namespace detail {
 template <class T>
 using ValueOr = std::conditional_t<std::is_void_v<T>, Unit, T>;
 
-// ANCHOR: join-child
 // One child of a join: the future, then its output once it has one.
 template <Future F>
 class JoinChild {
@@ -48,11 +47,9 @@ private:
     F future_;
     std::optional<Output> output_;
 };
-// ANCHOR_END: join-child
 
 }  // namespace detail
 
-// ANCHOR: join
 // Polls every child at each poll, so they all make progress at once: the
 // join takes as long as its slowest child, not the sum. Output: a tuple of
 // the children's outputs in argument order (Unit for void). An exception
@@ -75,14 +72,12 @@ public:
 private:
     std::tuple<detail::JoinChild<Fs>...> children_;
 };
-// ANCHOR_END: join
 
 template <Future... Fs>
 Join<Fs...> join(Fs... futures) {
     return Join<Fs...>(std::move(futures)...);
 }
 
-// ANCHOR: join-all
 // join for any number of futures of one type: a vector of their outputs.
 // It polls every child that is not done at each poll, so a poll costs time
 // in proportion to the children still pending.
@@ -111,14 +106,12 @@ private:
     std::vector<detail::JoinChild<F>> children_;
     std::size_t next_ = 0;  // children before it are all done
 };
-// ANCHOR_END: join-all
 
 template <Future F>
 JoinAll<F> join_all(std::vector<F> futures) {
     return JoinAll<F>(std::move(futures));
 }
 
-// ANCHOR: join-in-order
 // Awaits the futures one after another: it polls only the first that is not
 // done. Only right for futures that progress without being polled, such as
 // JoinHandles (their tasks run anyway); then a poll costs the same whatever
@@ -144,7 +137,6 @@ private:
     std::vector<F> futures_;
     Output outputs_;
 };
-// ANCHOR_END: join-in-order
 
 template <Future F>
 JoinInOrder<F> join_in_order(std::vector<F> futures) {

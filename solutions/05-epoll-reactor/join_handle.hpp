@@ -11,7 +11,6 @@
 
 namespace rt {
 
-// ANCHOR: join-handle
 // Ready with the task's output once the task completes; rethrows the task's
 // exception. Dropping the handle (or detach()) does not stop the task: it
 // runs to completion, and its output is destroyed. Move-only.
@@ -40,9 +39,7 @@ private:
 
     detail::TaskHeader* task_;  // one reference; null once detached or taken
 };
-// ANCHOR_END: join-handle
 
-// ANCHOR: join-handle-poll
 template <class T>
 Poll<T> JoinHandle<T>::poll(Context& cx) {
     using namespace detail::task_state;
@@ -66,7 +63,6 @@ Poll<T> JoinHandle<T>::poll(Context& cx) {
             return pending;
     }
 }
-// ANCHOR_END: join-handle-poll
 
 template <class T>
 Poll<T> JoinHandle<T>::take() {

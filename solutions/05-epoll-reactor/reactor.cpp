@@ -8,12 +8,10 @@
 
 namespace rt {
 
-// ANCHOR: global
 Reactor& Reactor::global() {
     static Reactor reactor;
     return reactor;
 }
-// ANCHOR_END: global
 
 Reactor::Reactor(Manual) : epoll_(sys::epoll_create()), shutdown_(sys::event_fd()) {
     sys::Result added = sys::epoll_add(epoll_.get(), shutdown_.get(), EPOLLIN, shutdown_token);
@@ -69,13 +67,11 @@ void Reactor::remove(const std::shared_ptr<Registration>& registration) noexcept
 }
 // ANCHOR_END: remove
 
-// ANCHOR: find
 std::shared_ptr<Reactor::Registration> Reactor::find(std::uint64_t token) const {
     std::lock_guard lock(mutex_);
     auto found = registrations_.find(token);
     return found == registrations_.end() ? nullptr : found->second;
 }
-// ANCHOR_END: find
 
 std::size_t Reactor::size() const {
     std::lock_guard lock(mutex_);

@@ -18,7 +18,6 @@
 
 namespace rt {
 
-// ANCHOR: reactor
 // ANCHOR: reactor-top
 // Every registered fd is watched for both directions, edge-triggered: epoll
 // reports a change of readiness once, not the state again and again. The
@@ -100,6 +99,5 @@ private:
     std::thread thread_;  // last: starts once the rest exists
     // ANCHOR_END: reactor-private
 };
-// ANCHOR_END: reactor
 
 }  // namespace rt

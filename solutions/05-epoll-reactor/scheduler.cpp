@@ -40,7 +40,6 @@ const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; 
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
 
-// ANCHOR: push
 bool Scheduler::push(TaskHeader* task) const {
     if (on_executor_thread()) {
         local_.push(task);  // we are running: the executor will find it, no need to wake it
@@ -68,7 +67,6 @@ TaskHeader* Scheduler::pop() const {
     }
     return local_.pop();
 }
-// ANCHOR_END: push
 
 TaskQueue Scheduler::close() const {
     std::lock_guard lock(mutex_);

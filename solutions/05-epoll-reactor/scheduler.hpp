@@ -10,7 +10,6 @@ namespace rt::detail {
 
 struct TaskHeader;
 
-// ANCHOR: task-queue
 // A first-in first-out list of tasks, linked through the tasks themselves
 // (TaskHeader::next_ready): pushing and popping never allocate. A task is in
 // at most one queue at a time: its SCHEDULED bit says so.
@@ -25,9 +24,7 @@ private:
     TaskHeader* head_ = nullptr;
     TaskHeader* tail_ = nullptr;
 };
-// ANCHOR_END: task-queue
 
-// ANCHOR: scheduler
 // Where wakes put tasks. A wake on the executor's own thread goes to the
 // local queue, with no lock; a wake from another thread (the timer's, say)
 // goes to the remote queue under a mutex and unparks the executor. Its
@@ -67,7 +64,6 @@ private:
 
     Parker parker_;
 };
-// ANCHOR_END: scheduler
 
 // Marks the calling thread as running a scheduler's executor, for as long
 // as it exists. Nests: it restores the previous one when destroyed.

@@ -9,13 +9,10 @@ Sleep::Sleep(Sleep&& other) : timer_(other.timer_), entry_(other.entry_.deadline
         throw std::logic_error("rt::Sleep: moved after its first poll: the timer points into it, so it must stay put");
 }
 
-// ANCHOR: sleep-drop
 Sleep::~Sleep() {
     if (polled_) timer_->cancel(entry_);  // nothing may point at entry_ once we are gone
 }
-// ANCHOR_END: sleep-drop
 
-// ANCHOR: sleep-poll
 Poll<void> Sleep::poll(Context& cx) {
     if (done_) return ready();
     polled_ = true;
@@ -27,7 +24,6 @@ Poll<void> Sleep::poll(Context& cx) {
     done_ = true;
     return ready();
 }
-// ANCHOR_END: sleep-poll
 
 Sleep sleep(std::chrono::steady_clock::duration duration) {
     return Sleep(Timer::global(), std::chrono::steady_clock::now() + duration);

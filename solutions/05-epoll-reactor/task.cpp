@@ -9,7 +9,6 @@ namespace rt::detail {
 
 using namespace task_state;
 
-// ANCHOR: schedule
 void schedule(TaskHeader* task) {
     std::uint32_t state = task->state.load(std::memory_order_acquire);
     for (;;) {
@@ -29,7 +28,6 @@ void schedule(TaskHeader* task) {
         return;
     }
 }
-// ANCHOR_END: schedule
 
 void release(TaskHeader* task, std::uint32_t count) noexcept {
     // NOTE: acq_rel, as Arc's release: every owner's use of the task happens
@@ -37,7 +35,6 @@ void release(TaskHeader* task, std::uint32_t count) noexcept {
     if (task->refs.fetch_sub(count, std::memory_order_acq_rel) == count) task->vtable->deallocate(task);
 }
 
-// ANCHOR: task-waker
 namespace {
 
 TaskHeader* task_of(const void* data) noexcept {
@@ -71,7 +68,6 @@ Waker task_waker(TaskHeader* task) noexcept {
 BorrowedWaker::BorrowedWaker(TaskHeader* task) noexcept {
     new (storage_) Waker(Waker::from_raw(RawWaker{task, &task_waker_vtable}));
 }
-// ANCHOR_END: task-waker
 
 void report_lost_exception(const std::exception_ptr& error) noexcept {
     try {

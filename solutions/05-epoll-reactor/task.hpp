@@ -18,7 +18,6 @@
 
 namespace rt::detail {
 
-// ANCHOR: task-vtable
 // What the executor and the JoinHandle need from a task without knowing its
 // future's type: one vtable per future type, as for wakers.
 struct TaskVTable {
@@ -32,9 +31,7 @@ struct TaskVTable {
     void (*take_output)(TaskHeader* task, void* destination);
     void (*deallocate)(TaskHeader* task);  // the last reference is gone
 };
-// ANCHOR_END: task-vtable
 
-// ANCHOR: task-header
 // The part of every task that does not depend on its future's type.
 struct TaskHeader {
     TaskHeader(const TaskVTable* vt, Arc<Scheduler> sched, std::uint32_t initial_state, std::uint32_t initial_refs)
@@ -51,7 +48,6 @@ struct TaskHeader {
     Arc<Scheduler> scheduler;
     std::optional<Waker> join_waker;   // see task_state::join_waker
 };
-// ANCHOR_END: task-header
 
 // Queues a task that has been woken, if it needs it: see task_state.
 void schedule(TaskHeader* task);
@@ -62,7 +58,6 @@ void release(TaskHeader* task, std::uint32_t count = 1) noexcept;
 // A new Waker for the task (one more reference).
 Waker task_waker(TaskHeader* task) noexcept;
 
-// ANCHOR: borrowed-waker
 // A Waker for a task that borrows a reference the caller holds instead of
 // taking one: it is never destroyed, so it never gives back what it does not
 // own. The executor polls with one, borrowing the ready queue's reference,
@@ -76,12 +71,10 @@ public:
 private:
     alignas(Waker) unsigned char storage_[sizeof(Waker)];
 };
-// ANCHOR_END: borrowed-waker
 
 // A detached task threw and nobody will see it: say so on stderr.
 void report_lost_exception(const std::exception_ptr& error) noexcept;
 
-// ANCHOR: task
 // A spawned future of type F. While running, the union holds the future;
 // once completed, its output (unless it threw: then `error` is set).
 template <Future F>
@@ -143,6 +136,5 @@ private:
     };
     std::exception_ptr error_;
 };
-// ANCHOR_END: task
 
 }  // namespace rt::detail

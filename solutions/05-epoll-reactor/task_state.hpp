@@ -6,7 +6,6 @@
 
 namespace rt::detail::task_state {
 
-// ANCHOR: task-state
 // Set while the task waits in a ready queue. Set while RUNNING too, it means
 // "woken during its poll": the executor queues it again after the poll. A
 // wake that finds it set does nothing: the task will be polled anyway.
@@ -33,7 +32,6 @@ inline constexpr std::uint32_t handle = 1u << 4;
 // JoinHandle. The handle writes the slot only while this is clear; the
 // executor reads it only after seeing this set along with COMPLETED.
 inline constexpr std::uint32_t join_waker = 1u << 5;
-// ANCHOR_END: task-state
 
 // The bits as names, "scheduled|running", for traces and test messages.
 inline std::string describe(std::uint32_t state) {

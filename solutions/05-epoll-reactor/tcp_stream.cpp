@@ -35,13 +35,11 @@ ConnectFuture TcpStream::connect(std::string_view address, Reactor& reactor) {
     return ConnectFuture(SocketAddress::parse(address), reactor);
 }
 
-// ANCHOR: adopt
 TcpStream TcpStream::adopt(sys::Fd socket, std::string peer, Reactor& reactor) {
     sys::set_non_blocking(socket.get());
     std::shared_ptr<Reactor::Registration> registration = reactor.add(socket.get());
     return TcpStream(std::move(socket), std::move(registration), &reactor, std::move(peer));
 }
-// ANCHOR_END: adopt
 
 TcpStream::TcpStream(sys::Fd fd, std::shared_ptr<Reactor::Registration> registration, Reactor* reactor,
                      std::string peer)

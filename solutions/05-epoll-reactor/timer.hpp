@@ -15,7 +15,6 @@
 
 namespace rt {
 
-// ANCHOR: timer
 // Keeps a min-heap of entries by deadline. Its thread sleeps until the
 // earliest deadline, then wakes every entry that is due. A Sleep future owns
 // one Entry and hands it to the timer; the timer's mutex guards the entries.
@@ -72,6 +71,5 @@ private:
     std::vector<Waker> due_;               // fire_due's batch, kept to reuse its memory
     std::thread thread_;                   // last: starts once the rest exists
 };
-// ANCHOR_END: timer
 
 }  // namespace rt

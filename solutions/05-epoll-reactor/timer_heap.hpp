@@ -9,7 +9,6 @@
 
 namespace rt::detail {
 
-// ANCHOR: timer-heap
 // Entry needs `deadline` (comparable) and `heap_index` (std::size_t, set to
 // TimerHeap<Entry>::npos while the entry is not in a heap). The heap holds
 // pointers: an entry must stay where it is while it is in the heap.
@@ -47,7 +46,6 @@ public:
         sift_down(i);
         sift_up(i);
     }
-// ANCHOR_END: timer-heap
 
 private:
     void place(std::size_t i, Entry* entry) {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "measure.hpp"
+#include "props/measure.hpp"
 #include "poll_helpers.hpp"
 #include "rt.hpp"
 #include "task_helpers.hpp"

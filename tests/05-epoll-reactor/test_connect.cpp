@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "counting_waker.hpp"
-#include "delay_server.hpp"
+#include "props/delay_server.hpp"
 #include "io_helpers.hpp"
 #include "rt.hpp"
 #include "threads.hpp"

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "delay_server.hpp"
+#include "props/delay_server.hpp"
 #include "rt.hpp"
 #include "scripted_server.hpp"
 

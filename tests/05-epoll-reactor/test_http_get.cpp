@@ -6,7 +6,7 @@
 #include <system_error>
 #include <vector>
 
-#include "delay_server.hpp"
+#include "props/delay_server.hpp"
 #include "rt.hpp"
 #include "scripted_server.hpp"
 #include "threads.hpp"

@@ -12,7 +12,6 @@
 
 namespace rt {
 
-// ANCHOR: thread-sleep
 // Ready once `duration` has passed since it was created. Its first poll
 // starts a thread that sleeps until then and wakes the newest waker it was
 // given. One thread per sleep: simple, and, as chapter 03 measures, costly.
@@ -45,6 +44,5 @@ private:
     std::unique_ptr<Shared> shared_;
     std::thread thread_;  // started by the first poll
 };
-// ANCHOR_END: thread-sleep
 
 }  // namespace rt

@@ -84,7 +84,6 @@ std::string DelayServer::url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
-// ANCHOR: delay-server-loop
 void DelayServer::run() {
     sys::Fd epoll = sys::epoll_create();
     constexpr std::uint64_t listener_token = 0, stop_token = 1;
@@ -179,6 +178,5 @@ void DelayServer::run() {
         }
     }
 }
-// ANCHOR_END: delay-server-loop
 
 }  // namespace rt

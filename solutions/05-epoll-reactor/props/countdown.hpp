@@ -5,7 +5,6 @@
 
 namespace rt {
 
-// ANCHOR: countdown
 // Ready at its n-th poll, with output n. Each of the n-1 pending polls first
 // calls wake_by_ref(): "poll me again", since nobody else will. A poll after
 // that throws std::logic_error("rt::Countdown: polled after it completed").
@@ -24,6 +23,5 @@ private:
     int n_;
     int polls_ = 0;
 };
-// ANCHOR_END: countdown
 
 }  // namespace rt

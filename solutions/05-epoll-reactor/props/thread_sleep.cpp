@@ -18,7 +18,6 @@ ThreadSleep::~ThreadSleep() {
     thread_.join();
 }
 
-// ANCHOR: thread-sleep-poll
 Poll<void> ThreadSleep::poll(Context& cx) {
     std::lock_guard lock(shared_->mutex);
     if (shared_->done) return ready();
@@ -37,6 +36,5 @@ void ThreadSleep::sleep_then_wake(Shared& shared) {
     lock.unlock();  // wake outside the lock: the woken thread will want it
     if (waker) std::move(*waker).wake();
 }
-// ANCHOR_END: thread-sleep-poll
 
 }  // namespace rt

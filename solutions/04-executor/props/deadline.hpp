@@ -7,7 +7,6 @@
 
 namespace rt {
 
-// ANCHOR: deadline
 // Ready once steady_clock::now() >= deadline. It can only find out by
 // looking, so while pending it wakes itself: every poll is a look at the
 // clock. This is the "spin" future: waiting with it costs a whole core.
@@ -27,6 +26,5 @@ public:
 private:
     Clock::time_point deadline_;
 };
-// ANCHOR_END: deadline
 
 }  // namespace rt

@@ -9,7 +9,6 @@ Countdown::Countdown(int n) : n_(n) {
     if (n < 1) throw std::invalid_argument("rt::Countdown: n must be at least 1, got " + std::to_string(n));
 }
 
-// ANCHOR: countdown-poll
 Poll<int> Countdown::poll(Context& cx) {
     if (polls_ == n_) throw std::logic_error("rt::Countdown: polled after it completed");
     ++polls_;
@@ -17,6 +16,5 @@ Poll<int> Countdown::poll(Context& cx) {
     cx.waker().wake_by_ref();  // ask to be polled again: nothing else will
     return pending;
 }
-// ANCHOR_END: countdown-poll
 
 }  // namespace rt
