@@ -2,9 +2,9 @@
 # Sourced by scripts/tutor and scripts/check: ensure_packages learner|check
 
 LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz)
-# The check adds clang (with its sanitizer runtimes), Chromium for the book's
-# browser check, and git for the tutor's own tests.
-CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium git)
+# The check adds clang (with its sanitizer runtimes), Chromium with its driver and
+# Selenium for the book's browser check, and git for the tutor's own tests.
+CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git)
 
 missing_packages() {
     local pkg

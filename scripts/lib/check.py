@@ -252,10 +252,11 @@ def book_items(report: Report, browser: bool) -> None:
         report.item("book builds", False, str(err))
         return
     if browser:
-        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "lib" / "browsercheck.py"), str(out)],
-                              capture_output=True, text=True)
-        report.item("book renders in headless Chromium: no broken link, missing image or empty code block",
-                    proc.returncode == 0, proc.stdout + proc.stderr)
+        shots = ROOT / "build-check" / "book-screenshots"
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "lib" / "browsercheck.py"), str(out),
+                               "--screenshots", str(shots)], capture_output=True, text=True)
+        report.item(f"book renders in headless Chromium: no broken link, missing image or empty code block "
+                    f"(screenshots: {shots.relative_to(ROOT)}/)", proc.returncode == 0, proc.stdout + proc.stderr)
 
 
 def tutor_items(report: Report) -> None:
