@@ -12,10 +12,11 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course import ROOT, Chapter
+from course import ROOT, Chapter, Exercise
 
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
@@ -32,6 +33,7 @@ class Config:
     options: list[str] = field(default_factory=list)
     # A sanitizer build is slower: its tests get more time.
     slow: bool = False
+    source: Path = ROOT  # the source tree meson configures (scripts/check's mutants use a scratch copy)
 
 
 def learner_config(root: Path = ROOT) -> Config:
@@ -40,6 +42,16 @@ def learner_config(root: Path = ROOT) -> Config:
     directory = root / "build"
     compiler = os.environ.get("CXX") or configured_compiler(directory) or "g++"
     return Config("learner", directory, compiler)
+
+
+# The learner's sanitizer builds (scripts/tutor run --sanitize), with g++ so that they need no package
+# beyond the learner's: AddressSanitizer + UndefinedBehaviorSanitizer (leaks count), and
+# ThreadSanitizer for the chapters where threads share data.
+SANITIZERS = {"address": ["-Db_sanitize=address,undefined"], "thread": ["-Db_sanitize=thread"]}
+
+
+def sanitizer_config(kind: str, directory: Path, source: Path = ROOT) -> Config:
+    return Config(f"learner-{kind}", directory, "g++", SANITIZERS[kind], slow=True, source=source)
 
 
 def check_configs(root: Path = ROOT) -> list[Config]:
@@ -115,7 +127,7 @@ def configure(config: Config) -> None:
         raise BuildError(f"{config.directory} exists but is not a meson build directory; delete it: "
                          f"rm -rf {config.directory}")
     env = dict(os.environ, CXX=config.compiler)
-    proc = subprocess.run(["meson", "setup", str(config.directory), *config.options], cwd=ROOT, env=env,
+    proc = subprocess.run(["meson", "setup", str(config.directory), *config.options], cwd=config.source, env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
         shutil.rmtree(config.directory, ignore_errors=True)  # never leave a half-configured directory
@@ -127,12 +139,30 @@ def target(chapter: Chapter, tree: str, name: str) -> str:
     return f"{tree}/{chapter.dirname}/{name}"
 
 
-def build(config: Config, targets: list[str]) -> None:
-    """Build targets with ninja. Raises BuildError carrying the compiler's output."""
-    proc = subprocess.run(["ninja", "-C", str(config.directory), *targets], capture_output=True, text=True,
-                          errors="replace")
+NINJA_STEP = re.compile(r"^\[(?P<done>\d+)/(?P<total>\d+)\] (?P<what>.*)$")
+
+
+def build(config: Config, targets: list[str], progress: Callable[[int, int, str], None] | None = None) -> None:
+    """Build targets with ninja. Raises BuildError carrying the compiler's output. `progress`, if
+    given, hears each step ninja starts: (steps done, steps in all, what it builds)."""
+    proc = subprocess.Popen(["ninja", "-C", str(config.directory), *targets], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        step = NINJA_STEP.match(line.rstrip("\n"))
+        if step and progress is not None:
+            progress(int(step["done"]), int(step["total"]), step["what"])
+    proc.wait()
     if proc.returncode != 0:
-        raise BuildError("build failed", tidy_output(proc.stdout + proc.stderr, config.directory))
+        output = tidy_output("".join(lines), config.directory)
+        build_log(config).write_text(output)  # the whole of it, for a learner who wants more than the first error
+        raise BuildError("build failed", output)
+
+
+def build_log(config: Config) -> Path:
+    """Where the last failed build's whole output is kept."""
+    return config.directory / "last-build-errors.txt"
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -156,6 +186,7 @@ ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (fatal 
 LEAD_LINE = re.compile(r"^(In file included from |\s+from |[^\s:]+: In |[^\s:]+:\d+:\d+:\s+required )")
 # Lines that begin something else: another file's errors, ninja's progress and failure lines.
 OTHER_LINE = re.compile(r"^(FAILED: |ninja: |\[\d+/\d+\] |In file included from |[^\s:]+: In |\d+ errors? generated)")
+NOTE_LINE = re.compile(r"^[^\s:]+:\d+:\d+: note: ")
 LINKER_ERROR = re.compile(r"undefined reference to|multiple definition of|cannot find -l")
 
 
@@ -172,10 +203,13 @@ def first_compiler_error(output: str, context_lines: int = 12) -> str:
             break
         lead.insert(0, line)
     shown = [lines[first]]
-    for line in lines[first + 1:first + context_lines]:
+    for line in lines[first + 1:]:
         if ERROR_LINE.match(line) or OTHER_LINE.match(line):
             break
-        shown.append(line)
+        # The error's notes may come after a long excerpt; keep every note line (one of them is often
+        # the comment that explains the error), other lines up to the limit.
+        if len(shown) < context_lines or NOTE_LINE.match(line):
+            shown.append(line)
     return "\n".join(lead[-4:] + shown)
 
 
@@ -198,3 +232,8 @@ def _other_error(lines: list[str], context_lines: int) -> str:
 
 def binary(config: Config, chapter: Chapter, tree: str, name: str) -> Path:
     return config.directory / tree / chapter.dirname / name
+
+
+def exercise_binary(config: Config, exercise: Exercise) -> Path:
+    """The test binary of one exercise of the learner's chapter (the top-level meson.build makes it)."""
+    return config.directory / f"tests-{exercise.chapter.dirname}-{exercise.id}"

@@ -23,6 +23,7 @@ import builds
 import compare
 import course
 import generate
+import mutants
 import testrun
 from course import Chapter
 
@@ -240,6 +241,34 @@ def example_items(report: Report, config: builds.Config, chapter: Chapter, compa
         report.item(label + " prints what the book shows", got == want, detail)
 
 
+def accountable_items(report: Report, chapters: list[Chapter], sanitizers: bool) -> None:
+    """Every exercise passes with only it and those before it solved, and fails on each of its
+    mutants (mutants.py), in the learner's build, or the sanitizer build a mutant names."""
+    scratch = mutants.Scratch(ROOT / "build-check" / "mutants")
+    for chapter in chapters:
+        try:
+            found = mutants.load(chapter)
+        except (mutants.MutantError, course.CourseError) as err:
+            report.item(f"{chapter.dirname}: mutants.toml reads", False, str(err))
+            continue
+        for index, exercise in enumerate(chapter.exercises):
+            outcome = mutants.prefix_outcome(scratch, chapter, index)
+            label = f"{chapter.number}/{exercise.id}: passes with ex1..{exercise.id} solved and the rest stubs"
+            report.item(label, outcome.ok, outcome.detail)
+            own = [m for m in found if m.exercise == exercise.id]
+            for mutant in own:
+                if mutant.sanitizer and not sanitizers:
+                    continue
+                outcome = mutants.mutant_outcome(scratch, chapter, index, mutant)
+                how = f" ({outcome.how[0][:90]})" if outcome.ok and outcome.how else ""
+                build = f", {mutant.sanitizer} sanitizer" if mutant.sanitizer else ""
+                report.item(f"{mutant.label(chapter)} is caught{build}{how}", outcome.ok, outcome.detail)
+            if len(own) < 3:
+                report.item(f"{chapter.number}/{exercise.id} has at least 3 mutants", False,
+                            f"tests/{chapter.dirname}/mutants.toml has {len(own)} for {exercise.id}")
+        mutants.reset(scratch, chapter)
+
+
 # ---------------------------------------------------------------- the rest
 
 def book_items(report: Report, browser: bool) -> None:
@@ -317,6 +346,9 @@ def main(argv: list[str]) -> int:
             if config.name in ("gcc", "clang") and build_item(report, config, chapter, "chapters") \
                     and config.name == "gcc":
                 stub_items(report, config, chapter)
+
+    report.section("exercises held to account: the right answer passes, wrong answers fail")
+    accountable_items(report, selected, sanitizers=not args.quick)
 
     report.section("book")
     book_items(report, browser=not args.quick)

@@ -84,6 +84,9 @@ class Chapter:
     changes: list[str] = field(default_factory=list)
     you_build: str = ""  # Markdown, for the chapter tables of the README and the introduction
     example_shows: str = ""
+    # The learner's sanitizer runs (scripts/tutor run --sanitize): "address", and "thread" where the
+    # chapter's threads share data.
+    sanitizers: list[str] = field(default_factory=lambda: ["address"])
 
     @property
     def solution_dir(self) -> Path:
@@ -125,7 +128,7 @@ def load_chapter(dirname: str, root: Path = ROOT) -> Chapter:
         raise CourseError(f"{meta_path.relative_to(root)}: {err}") from None
     chapter = Chapter(dirname, match["number"], match["slug"], meta["title"], meta["summary"],
                       meta["book"], [], root, list(meta.get("changes", [])), meta.get("you_build", ""),
-                      meta.get("example_shows", ""))
+                      meta.get("example_shows", ""), list(meta.get("sanitizers", ["address"])))
     for entry in meta.get("exercise", []):
         chapter.exercises.append(Exercise(entry["id"], entry["name"], entry["title"], entry["section"],
                                           list(entry["hints"]), chapter))
@@ -183,8 +186,9 @@ def stub_lines(region: Region) -> list[str]:
     return [f'{region.indent}rt::todo("{region.exercise}: {what}");\n']
 
 
-def learner_copy(text: str, where: str = "") -> str:
-    """A solution file as the learner gets it: regions stubbed, anchor lines dropped."""
+def learner_copy(text: str, where: str = "", solved: frozenset[str] = frozenset()) -> str:
+    """A solution file as the learner gets it: regions stubbed, anchor lines dropped. The regions of
+    the exercises in `solved` keep the reference's code, as if the learner had written it."""
     lines = text.splitlines(keepends=True)
     found = regions(lines, where)
     out: list[str] = []
@@ -192,25 +196,11 @@ def learner_copy(text: str, where: str = "") -> str:
     for region in found:
         out.extend(line for line in lines[i:region.start] if not ANCHOR.match(line))
         out.append(lines[region.start])
-        out.extend(stub_lines(region))
+        out.extend(region_body(lines, region) if region.exercise in solved else stub_lines(region))
         out.append(lines[region.end])
         i = region.end + 1
     out.extend(line for line in lines[i:] if not ANCHOR.match(line))
     return "".join(out)
-
-
-def solved_copy(text: str) -> str:
-    """A solution file as a learner who wants the answers gets it: markers kept, anchor lines dropped."""
-    return "".join(line for line in text.splitlines(keepends=True) if not ANCHOR.match(line))
-
-
-def chapter_table(chapters_: list[Chapter], link: str, shows: bool) -> list[str]:
-    """The table of chapters (README, introduction), from chapter.toml: `link` is a format string
-    of the chapter's book page ({stem}: 01-block-on); `shows` adds what each example shows."""
-    head = ["| chapter | you build |" + (" the example shows |" if shows else ""),
-            "|---|---|" + ("---|" if shows else "")]
-    return head + [f"| [{c.number} {c.slug}]({link.format(stem=Path(c.book).stem)}) | {c.you_build} |"
-                   + (f" {c.example_shows} |" if shows else "") for c in chapters_]
 
 
 def region_body(lines: list[str], region: Region) -> list[str]:

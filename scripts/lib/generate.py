@@ -18,21 +18,21 @@ from pathlib import Path
 import course
 
 
-def expected_files(chapter: course.Chapter) -> dict[Path, str]:
-    """Relative path -> content of the learner's copy of a chapter."""
+def expected_files(chapter: course.Chapter, solved: frozenset[str] = frozenset()) -> dict[Path, str]:
+    """Relative path -> content of the learner's copy of a chapter; the exercises in `solved` are
+    filled with the reference's code (scripts/check's prefix and mutant runs)."""
     files = {}
     for rel in course.source_files(chapter.solution_dir):
         text = (chapter.solution_dir / rel).read_text()
         if rel.suffix in course.SOURCE_SUFFIXES:
-            text = course.learner_copy(text, f"{chapter.solution_dir.relative_to(chapter.root)}/{rel}")
+            text = course.learner_copy(text, f"{chapter.solution_dir.relative_to(chapter.root)}/{rel}", solved)
         files[rel] = text
     return files
 
 
 def solved_files(chapter: course.Chapter) -> dict[Path, str]:
     """Relative path -> content of a chapter filled with the reference solution (scripts/tutor start-at)."""
-    return {rel: course.solved_copy((chapter.solution_dir / rel).read_text())
-            for rel in course.source_files(chapter.solution_dir)}
+    return expected_files(chapter, frozenset(ex.id for ex in chapter.exercises))
 
 
 README_TABLE = re.compile(r"(<!-- chapter-table:[^\n]*-->\n).*?(<!-- /chapter-table -->)", re.S)

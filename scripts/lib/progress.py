@@ -19,6 +19,7 @@ from pathlib import Path
 
 import builds
 import testrun
+import ui
 from course import Chapter, Exercise
 
 PASSED = "passed"
@@ -90,17 +91,38 @@ def build_chapter(config: builds.Config, chapter: Chapter, announce: Callable[[s
     `announce` hears of a build that has work to do, before it starts: a first build takes minutes."""
     if announce is not None and needs_build(config, chapter):
         announce(f"Building chapters/{chapter.dirname} and its tests...")
+    return _build(config, [builds.target(chapter, "chapters", "tests")], f"chapters/{chapter.dirname}",
+                  announce is not None)
+
+
+def _build(config: builds.Config, targets: list[str], what: str, show: bool) -> str | None:
+    """Build, showing progress if `show`; the first compiler error, or None."""
+    shown = ui.BuildProgress(what) if show else None
     try:
-        builds.build(config, [builds.target(chapter, "chapters", "tests")])
+        builds.build(config, targets, shown)
         return None
     except builds.BuildError as err:
         return builds.first_compiler_error(err.output)
+    finally:
+        if shown is not None:
+            shown.finish()
+
+
+def build_exercise(config: builds.Config, exercise: Exercise, announce: Callable[[str], None] | None = None) -> str | None:
+    """Build the exercise's own test binary (its tests only): what a save of the exercise rebuilds.
+    The first compiler error, or None when it built."""
+    binary = builds.exercise_binary(config, exercise)
+    if announce is not None and not binary.exists():
+        announce(f"Building chapters/{exercise.chapter.dirname} and the tests of {exercise.id}...")
+    return _build(config, [binary.name], f"the tests of {exercise.chapter.number}/{exercise.id}", announce is not None)
 
 
 def exercise_status(config: builds.Config, exercise: Exercise, cache: Cache | None,
-                    need_run: bool = False) -> Status:
-    """Run one exercise's tests against the learner's chapter (built already)."""
-    binary = builds.binary(config, exercise.chapter, "chapters", "tests")
+                    need_run: bool = False, own_binary: bool = False) -> Status:
+    """Run one exercise's tests against the learner's chapter (built already): from the chapter's
+    test binary, or with `own_binary` from the exercise's own."""
+    binary = (builds.exercise_binary(config, exercise) if own_binary
+              else builds.binary(config, exercise.chapter, "chapters", "tests"))
     sig = signature(binary)
     if cache is not None and not need_run:
         state = cache.get(exercise.key, sig)

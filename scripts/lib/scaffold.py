@@ -50,7 +50,12 @@ changes = [{changes}]
 # ]
 '''
 
-TESTS_MESON = "test_sources = files('test_given.cpp')\n"
+TESTS_MESON = """# The chapter's tests: each exercise's own (one file each), those of the code it gives, support code.
+exercise_tests = {
+}
+given_tests = files('test_given.cpp')
+support_sources = []
+"""
 
 TEST_GIVEN = '''// Tests of code chapter {number} gives the learner (suite "given: ..."): they pass on the learner's
 // copy. Each exercise's tests go in a file of their own, in TEST_SUITE("exN: <title>").

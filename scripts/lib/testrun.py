@@ -25,6 +25,8 @@ SANITIZER = re.compile(r"(?:ERROR|WARNING): (?P<tool>\w+Sanitizer): (?P<what>[^\
 RUNTIME_ERROR = re.compile(r"(?P<where>[^\s:]+:\d+:\d+): runtime error: (?P<what>[^\n]*)")
 TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']*)'\n\s*what\(\):\s*(?P<what>[^\n]*)")
 TERMINATE_NO_EXCEPTION = "terminate called without an active exception"
+# What tests/support/threads.hpp's test::bounded prints before it stops a test that waits too long.
+BOUNDED_TIMEOUT = re.compile(r"^TIMEOUT: (?P<what>.+)$", re.M)
 CASE_NAME = re.compile(r'<TestCase name="(?P<name>[^"]*)"')
 # What a signal usually means in a test of this course.
 SIGNAL_MEANING = {
@@ -43,6 +45,7 @@ TERM_GRACE = 5
 class Failure:
     where: str  # file:line
     text: str  # what to show: the failed check with its values, or the exception
+    notes: list[str] = field(default_factory=list)  # the test's INFO/CAPTURE text: why it checks this
 
 
 @dataclass
@@ -94,7 +97,7 @@ def _expression_failure(expr: ET.Element) -> Failure:
         text += f"  threw: {exception}"
     if expected:
         text += f"  (expected {expected})"
-    return Failure(_where(expr), text)
+    return Failure(_where(expr), text, [_text(info) for info in expr.findall("Info")])
 
 
 def _case(case_el: ET.Element) -> TestCase:
@@ -109,7 +112,8 @@ def _case(case_el: ET.Element) -> TestCase:
             case.failures.append(Failure(_where(case_el), f"threw an exception: {_text(exc)}"))
     for message in case_el.iter("Message"):
         if message.get("type") in ("ERROR", "FATAL ERROR"):
-            case.failures.append(Failure(_where(message), _text(message.find("Text"))))
+            case.failures.append(Failure(_where(message), _text(message.find("Text")),
+                                         [_text(info) for info in message.findall("Info")]))
     blob = ET.tostring(case_el, encoding="unicode")
     case.not_implemented = sorted({m["id"] for m in NOT_IMPLEMENTED.finditer(blob)})
     return case
@@ -193,9 +197,13 @@ def run_suite(test_binary: Path, suite: str, timeout: float = 120, env: dict[str
     run = SuiteRun(suite, _parse(out, suite), returncode, err, timed_out=timed_out)
     crashed = [c.name for c in run.cases if c.crashed]
     run.crashed_case = crashed[0] if crashed else _unfinished_case(out)
+    bounded = BOUNDED_TIMEOUT.search(err)
     if timed_out:
         run.crash = (f"stopped after {timeout:g} s: something waits for a wake-up that never comes, "
                      f"or loops forever")
+    elif bounded:
+        run.timed_out = True  # the test's own bounded wait ran out: a hang, not a crash
+        run.crash = bounded["what"].strip()
     elif returncode < 0 or crashed or "</doctest>" not in out:
         run.crash = describe_crash(returncode, err)
     elif returncode != 0 and run.cases and all(c.passed for c in run.cases):

@@ -2,6 +2,8 @@
 
     scripts/tutor                  build, show progress, run your current exercise
     scripts/tutor run [EX]         run one exercise's tests (default: the current one)
+    scripts/tutor run --sanitize   the same under AddressSanitizer + UBSan, and ThreadSanitizer where
+                                   threads share data: a use after free, a leak or a race fails it
     scripts/tutor hint [EX]        reveal the next hint
     scripts/tutor watch            re-run the current exercise whenever you save; move on when it passes
     scripts/tutor progress         the progress table only
@@ -39,6 +41,7 @@ import compare
 import course
 import generate
 import progress
+import testrun
 import ui
 from course import Chapter, Exercise
 from progress import BROKEN, FAILING, PASSED, TODO
@@ -101,7 +104,11 @@ def parse_exercise(text: str, current_chapter: Callable[[], Chapter]) -> Exercis
         chapter_part, ex_part = text.split("/", 1)
         return course.find_chapter(chapter_part).exercise(ex_part)
     if EXERCISE_ID.fullmatch(text):
-        return current_chapter().exercise(text)
+        found = current_chapter().exercise(text)
+        # A bare id is the current chapter's: say which, since every chapter has an ex1.
+        print(ui.style(f"{text} is {found.chapter.number}/{text}, in chapter {found.chapter.dirname} where you "
+                       f"are; another chapter's: scripts/tutor run NN/{text}", "dim"))
+        return found
     for chapter in course.chapters():
         for ex in chapter.exercises:
             if text == ex.name:
@@ -153,11 +160,11 @@ def chosen_exercise(config: builds.Config, cache: progress.Cache, text: str | No
 
 
 def fresh_status(config: builds.Config, exercise: Exercise, cache: progress.Cache) -> progress.Status:
-    """Build the exercise's chapter and run its tests now."""
-    error = progress.build_chapter(config, exercise.chapter, announce)
+    """Build the exercise's own tests and run them now (a save rebuilds only what they need)."""
+    error = progress.build_exercise(config, exercise, announce)
     if error is not None:
         return progress.Status(exercise, BROKEN, build_error=error)
-    return progress.exercise_status(config, exercise, cache, need_run=True)
+    return progress.exercise_status(config, exercise, cache, need_run=True, own_binary=True)
 
 
 def region_locations(exercise: Exercise) -> list[str]:
@@ -184,9 +191,13 @@ def show_book() -> None:
         print(ui.style(f"The book did not build: {err}\n", "yellow"))
 
 
-def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status]]], current: Exercise | None) -> None:
+def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status] | None]], current: Exercise | None) -> None:
+    """The progress table; a chapter whose statuses are None was not built (it comes after the current one)."""
     ui.heading("Progress")
     for chapter, statuses in all_statuses:
+        if statuses is None:
+            print(ui.style(f"  {chapter.number} {chapter.slug:<16} -/{len(chapter.exercises)}  {chapter.title}", "dim"))
+            continue
         done = sum(s.state == PASSED for s in statuses)
         line = f"  {chapter.number} {chapter.slug:<16} {done}/{len(statuses)}  {chapter.title}"
         if statuses and done == len(statuses):
@@ -201,33 +212,57 @@ def show_progress(all_statuses: list[tuple[Chapter, list[progress.Status]]], cur
     print()
 
 
-def show_course_progress(config: builds.Config, cache: progress.Cache) -> tuple[int, progress.Status | None]:
-    """Show the progress table of the whole course; returns (number of exercises, the current one's status)."""
-    everything = [(chapter, progress.chapter_statuses(config, chapter, cache, announce))
-                  for chapter in course.chapters()]
-    current = next((s for _, statuses in everything for s in statuses if s.state != PASSED), None)
-    show_progress(everything, current.exercise if current else None)
-    return sum(len(statuses) for _, statuses in everything), current
+def show_course_progress(config: builds.Config, cache: progress.Cache,
+                         everything: bool = True) -> tuple[int, progress.Status | None]:
+    """Show the progress table; returns (number of exercises, the current one's status). Without
+    `everything`, the chapters after the current one are not built: the learner's exercise comes first."""
+    table: list[tuple[Chapter, list[progress.Status] | None]] = []
+    current = None
+    for chapter in course.chapters():
+        if current is not None and not everything:
+            table.append((chapter, None))
+            continue
+        statuses = progress.chapter_statuses(config, chapter, cache, announce)
+        table.append((chapter, statuses))
+        current = current or next((s for s in statuses if s.state != PASSED), None)
+    show_progress(table, current.exercise if current else None)
+    if any(statuses is None for _, statuses in table):
+        print(ui.style("  (later chapters are built when you get there; all of them now: scripts/tutor progress)\n",
+                       "dim"))
+    return sum(len(c.exercises) for c, _ in table), current
+
+
+def rerun_command(exercise: Exercise) -> str:
+    """The command that runs an exercise's tests by hand, every failure and message shown."""
+    return f"build/tests-{exercise.chapter.dirname}-{exercise.id}"
 
 
 def show_crash(status: progress.Status) -> None:
     run = status.run
     where = f' in "{run.crashed_case}"' if run.crashed_case else ""
-    what = "hung" if run.timed_out else "crashed"
+    what = "timed out (a wait did not end)" if run.timed_out else "crashed"
     print(ui.style(f"  The tests {what}{where}:", "yellow"))
     print(ui.wrapped(run.crash, indent="    "))
     tail = [ln for ln in run.stderr.splitlines() if ln.strip()][:14]
     if tail:
         print(ui.indented("\n".join(tail)))
-    command = f"build/chapters/{status.exercise.chapter.dirname}/tests --test-suite='{status.exercise.id}:*'"
+    command = rerun_command(status.exercise)
     print(f"  Run it yourself: {command}")
     print(f"  Under a debugger: gdb -ex run --args {command}")
+
+
+def show_failure(failure) -> None:
+    """One failed check: where, what, its values, and the test's own words on it (INFO, CAPTURE)."""
+    print(ui.wrapped(f"{failure.where}: {failure.text}", indent="      "))
+    for note in failure.notes:
+        print(ui.style(ui.wrapped(f"note: {note}", indent="        "), "cyan"))
 
 
 def show_failures(status: progress.Status, max_cases: int = 3) -> None:
     if status.build_error is not None:
         print(ui.style(f"  chapters/{status.exercise.chapter.dirname} does not compile. The first error:", "yellow"))
         print(ui.indented(status.build_error))
+        print(ui.style(f"  The compiler's whole output: {rel(builds.build_log(builds.learner_config()))}", "dim"))
         return
     run = status.run
     if run is None:
@@ -242,10 +277,10 @@ def show_failures(status: progress.Status, max_cases: int = 3) -> None:
     for case in failing[:max_cases]:
         print(ui.style(f"  ✗ {case.name}", "red"))
         for failure in case.failures[:2]:
-            print(ui.wrapped(f"{failure.where}: {failure.text}", indent="      "))
+            show_failure(failure)
     if len(failing) > max_cases:
         print(f"  ... and {len(failing) - max_cases} more. To see every failure: "
-              f"build/chapters/{status.exercise.chapter.dirname}/tests --test-suite='{status.exercise.id}:*'")
+              f"{rerun_command(status.exercise)}")
 
 
 def show_hints(exercise: Exercise, shown: int) -> None:
@@ -265,7 +300,7 @@ def show_exercise(status: progress.Status) -> None:
         if first is not None:
             print(ui.style(f"  ✗ {first.name}", "red"))
             for failure in first.failures[:1]:
-                print(ui.wrapped(f"{failure.where}: {failure.text}", indent="      "))
+                show_failure(failure)
     else:
         show_failures(status)
     print("  Write it in:")
@@ -303,6 +338,9 @@ def show_passed(status: progress.Status) -> None:
     print(ui.style(f"✓ {exercise.chapter.number}/{exercise.id} {exercise.title}: passes{count}.", "green", "bold"))
     print("  Your code beside the reference solution (- yours, + reference):")
     print(exercise_diff(exercise))
+    if "thread" in exercise.chapter.sanitizers:
+        print(ui.style("  Threads share data here: a race or a use after free can pass these tests. "
+                       "Worth a run: scripts/tutor run --sanitize", "yellow"))
     print()
 
 
@@ -350,29 +388,62 @@ def show_status(status: progress.Status) -> int:
 
 def cmd_default(args) -> int:
     config = configure()
-    show_book()
     cache = results_cache()
-    total, current = show_course_progress(config, cache)
+    # The current chapter first: the chapters after it are built when the learner gets there.
+    total, current = show_course_progress(config, cache, everything=False)
     moved_on(config, cache, current)
     if current is None:
+        show_book()
         print(ui.style(f"All {total} exercises pass: the course is complete. Well done.", "green", "bold"))
         return 0
     if current.run is None and current.build_error is None:
         current = fresh_status(config, current.exercise, cache)  # its state came from the cache: run it for the details
     show_exercise(current)
+    show_book()
     return 1
 
 
 def cmd_run(args) -> int:
     config = configure()
     cache = results_cache()
-    if args.exercise is None:
+    if args.exercise is None and not args.sanitize:
         moved_on(config, cache, current_exercise(config, cache))
     exercise = chosen_exercise(config, cache, args.exercise)
     if exercise is None:
         print(ui.style("Every exercise passes: the course is complete.", "green"))
         return 0
+    if args.sanitize:
+        return run_sanitized(exercise)
     return show_status(fresh_status(config, exercise, cache))
+
+
+def run_sanitized(exercise: Exercise) -> int:
+    """The exercise's tests built with AddressSanitizer + UndefinedBehaviorSanitizer (a use after free,
+    a leak, an overflow), then, in a chapter whose threads share data, with ThreadSanitizer (a race).
+    Each has a build directory of its own: build-address/, build-thread/."""
+    worst = 0
+    for kind in exercise.chapter.sanitizers:
+        config = builds.sanitizer_config(kind, course.ROOT / f"build-{kind}")
+        try:
+            builds.configure(config)
+        except builds.BuildError as err:
+            raise TutorError(f"{err}\n{err.output}".strip()) from None
+        name = {"address": "AddressSanitizer + UndefinedBehaviorSanitizer", "thread": "ThreadSanitizer"}[kind]
+        announce(f"Under {name} ({rel(config.directory)}/; the first build takes a while):")
+        error = progress.build_exercise(config, exercise, announce)
+        if error is not None:
+            status = progress.Status(exercise, BROKEN, build_error=error)
+        else:
+            binary = builds.exercise_binary(config, exercise)
+            run = testrun.run_suite(binary, exercise.suite, timeout=progress.TEST_TIMEOUT * 3,
+                                    env=builds.SANITIZER_ENV)
+            status = progress.Status(exercise, progress.classify(exercise, run), run)
+        if status.state == PASSED:
+            print(ui.style(f"  ✓ {exercise.chapter.number}/{exercise.id} passes under {name}", "green"))
+            continue
+        show_failures(status)
+        worst = 1
+    return worst
 
 
 def cmd_hint(args) -> int:
@@ -595,12 +666,15 @@ def cmd_start_at(args) -> int:
 
 
 def run_binary(config: builds.Config, chapter: Chapter, tree: str, name: str, extra: list[str]) -> int:
+    shown = ui.BuildProgress(f"{tree}/{chapter.dirname}/{name}", quiet_for=0)
     try:
-        builds.build(config, [builds.target(chapter, tree, name)])
+        builds.build(config, [builds.target(chapter, tree, name)], shown)
     except builds.BuildError as err:
+        shown.finish()
         print(ui.style(f"{tree}/{chapter.dirname} does not compile. The first error:", "yellow"))
         print(ui.indented(builds.first_compiler_error(err.output)))
         return 1
+    shown.finish()
     binary = builds.binary(config, chapter, tree, name)
     proc = subprocess.run([str(binary), *extra], stderr=subprocess.PIPE, text=True)
     sys.stderr.write(proc.stderr)
@@ -648,6 +722,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("help", help="this text")
     s = sub.add_parser("run", help="run one exercise's tests")
     s.add_argument("exercise", nargs="?")
+    s.add_argument("--sanitize", action="store_true",
+                   help="under AddressSanitizer + UBSan, and ThreadSanitizer where threads share data")
     s = sub.add_parser("hint", help="reveal the next hint")
     s.add_argument("exercise", nargs="?")
     s = sub.add_parser("watch", help="re-run the current exercise on every save")

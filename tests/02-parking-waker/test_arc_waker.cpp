@@ -19,6 +19,15 @@ struct Wakeable {
     void wake() const { ++wakes; }
 };
 
+// Logs its wake-ups and its destruction in one global list, so that the order shows even when
+// wake() runs on an object already destroyed (a bug this type survives long enough to report).
+std::vector<const char*> order_log;
+
+struct OrderLogged {
+    ~OrderLogged() { order_log.push_back("destroyed"); }
+    void wake() const { order_log.push_back("woken"); }
+};
+
 }  // namespace
 
 TEST_SUITE("ex2: waker_from, a vtable over an Arc") {
@@ -89,6 +98,15 @@ TEST_SUITE("ex2: waker_from, a vtable over an Arc") {
         waker = rt::Waker::noop();
         std::move(clone).wake();
         CHECK(destroyed == 1);
+    }
+
+    TEST_CASE("the last waker woken by value wakes the object first, then destroys it") {
+        order_log.clear();
+        rt::Waker waker = rt::waker_from(rt::make_arc<OrderLogged>());
+        std::move(waker).wake();
+        INFO("wake() must keep its count until W::wake() has returned: release first and wake() runs on a "
+             "destroyed object");
+        CHECK(order_log == std::vector<const char*>{"woken", "destroyed"});
     }
 
     TEST_CASE("clones will_wake each other; wakers over two objects do not") {

@@ -46,6 +46,29 @@ struct Noticed {
     rt::Poll<Output> poll(rt::Context& cx) { return inner.poll(cx); }
 };
 
+// An output whose second move throws: the first takes it into the Poll, the
+// second, into the task, comes after the future has been destroyed.
+struct ThrowsOnMove {
+    int moves = 0;
+    ThrowsOnMove() = default;
+    ThrowsOnMove(const ThrowsOnMove&) = delete;
+    ThrowsOnMove(ThrowsOnMove&& other) : moves(other.moves + 1) {
+        if (moves == 2) throw std::runtime_error("the output could not move");
+    }
+};
+
+// Ready at once with a ThrowsOnMove; counts its destructions.
+struct ReadyThrowingOutput {
+    using Output = ThrowsOnMove;
+    std::atomic<int>* destroyed;
+    ReadyThrowingOutput(std::atomic<int>* d) : destroyed(d) {}
+    ReadyThrowingOutput(ReadyThrowingOutput&& other) noexcept : destroyed(std::exchange(other.destroyed, nullptr)) {}
+    ~ReadyThrowingOutput() {
+        if (destroyed != nullptr) ++*destroyed;
+    }
+    rt::Poll<ThrowsOnMove> poll(rt::Context&) { return ThrowsOnMove{}; }
+};
+
 struct Throws {
     using Output = int;
     rt::Poll<int> poll(rt::Context&) { throw std::runtime_error("the task failed"); }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <chrono>
 #include <stdexcept>
@@ -63,6 +64,37 @@ TEST_SUITE("ex4: Executor::block_on") {
             }));
         }).at(2);
         CHECK(out == 30);
+    }
+
+    TEST_CASE("a main future that wakes itself, with no task to run, is polled again and not parked on") {
+        INFO("the main waker, woken on the executor's own thread, sets the flag and unparks nobody: "
+             "look at the flag before parking");
+        int out = test::bounded("block_on(Countdown(3)) on an executor with no tasks", [] {
+            rt::Executor executor;
+            return executor.block_on(rt::Countdown(3));
+        }, 5s);
+        CHECK(out == 3);
+    }
+
+    TEST_CASE("more ready tasks than one turn runs, while the main future waits: the executor does not park") {
+        INFO("a turn that ran tasks may have left more in the queue, queued from this thread, which unparks "
+             "nobody: park only after a turn that ran nothing");
+        int out = test::bounded("block_on awaiting the last of 300 tasks spawned from the main future", [] {
+            rt::Executor executor;
+            struct SpawnThenAwait {
+                using Output = int;
+                std::optional<rt::JoinHandle<int>> last;
+                rt::Poll<int> poll(rt::Context& cx) {
+                    if (!last) {
+                        for (int i = 0; i < 299; ++i) rt::spawn(test::Probe{.value = i}).detach();
+                        last = rt::spawn(test::Probe{.value = 299});
+                    }
+                    return last->poll(cx);
+                }
+            };
+            return executor.block_on(SpawnThenAwait{});
+        }, 5s);
+        CHECK(out == 299);
     }
 
     TEST_CASE("rt::spawn inside a running task spawns on the same executor") {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -67,6 +69,40 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         REQUIRE(handle.poll(cx).is_pending());
         executor.run_until_idle();
         CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the task failed", std::runtime_error);
+    }
+
+    TEST_CASE("a handle rethrows the exception of an output that could not move into the task") {
+        rt::Executor executor;
+        std::atomic<int> destroyed{0};
+        auto handle = executor.spawn(test::ReadyThrowingOutput(&destroyed));
+        REQUIRE(executor.run_until_idle() == 1);
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
+    }
+
+    TEST_CASE("a handle polled with ever new wakers on one thread while the task completes on another") {
+        // Each poll with a waker that will_wake does not recognise writes the join-waker slot: it must take
+        // the slot back from the executor first. ThreadSanitizer sees a write while JOIN_WAKER is set.
+        for (int round = 0; round < 200; ++round) {
+            test::WakeCounter first, second;
+            rt::Executor executor;
+            std::atomic<bool> go{false};
+            auto handle = executor.spawn(test::Probe{.value = round, .pending_polls = 1, .self_wake = true});
+            rt::Waker a = first.waker(), b = second.waker();
+            rt::Context cx_a(a), cx_b(b);
+            REQUIRE(handle.poll(cx_a).is_pending());
+            test::Thread running([&] {
+                while (!go) std::this_thread::yield();
+                executor.run_until_idle();
+            });
+            go = true;
+            int polls = 0;
+            while (handle.poll(++polls % 2 ? cx_b : cx_a).is_pending()) {
+            }
+            running.join();
+        }
     }
 
     TEST_CASE("a handle of a void task, and a handle polled again after its output, which is an error") {

@@ -27,29 +27,6 @@ struct Logs {
     }
 };
 
-// An output whose second move throws: the first takes it into the Poll, the
-// second, into the task, comes after the future has been destroyed.
-struct ThrowsOnMove {
-    int moves = 0;
-    ThrowsOnMove() = default;
-    ThrowsOnMove(const ThrowsOnMove&) = delete;
-    ThrowsOnMove(ThrowsOnMove&& other) : moves(other.moves + 1) {
-        if (moves == 2) throw std::runtime_error("the output could not move");
-    }
-};
-
-// Ready at once with a ThrowsOnMove; counts its destructions.
-struct ReadyThrowingOutput {
-    using Output = ThrowsOnMove;
-    std::atomic<int>* destroyed;
-    ReadyThrowingOutput(std::atomic<int>* d) : destroyed(d) {}
-    ReadyThrowingOutput(ReadyThrowingOutput&& other) noexcept : destroyed(std::exchange(other.destroyed, nullptr)) {}
-    ~ReadyThrowingOutput() {
-        if (destroyed != nullptr) ++*destroyed;
-    }
-    rt::Poll<ThrowsOnMove> poll(rt::Context&) { return ThrowsOnMove{}; }
-};
-
 }  // namespace
 
 TEST_SUITE("ex2: run_task: poll a task") {
@@ -124,16 +101,13 @@ TEST_SUITE("ex2: run_task: poll a task") {
         CHECK(polls == 1);
     }
 
-    TEST_CASE("an output that throws as it moves into the task: the future is destroyed once, the handle rethrows") {
+    TEST_CASE("an output that throws as it moves into the task: the future is destroyed once") {
+        // (That the handle then rethrows is JoinHandle::poll's business: ex3 tests it.)
         rt::Executor executor;
         std::atomic<int> destroyed{0};
-        auto handle = executor.spawn(ReadyThrowingOutput(&destroyed));
+        auto handle = executor.spawn(test::ReadyThrowingOutput(&destroyed));
         REQUIRE(executor.run_until_idle() == 1);
         CHECK(destroyed == 1);
-        test::WakeCounter counter;
-        rt::Waker waker = counter.waker();
-        rt::Context cx(waker);
-        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
     }
 
 #if TEST_COUNTS_ALLOCATIONS

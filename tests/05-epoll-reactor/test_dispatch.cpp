@@ -71,6 +71,25 @@ TEST_SUITE("ex1: Reactor::dispatch") {
         reactor.remove(registration);
     }
 
+    TEST_CASE("an edge takes the waker: a second edge, with no waker stored since, wakes nobody") {
+        test::WakeCounter reader;
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        rt::Waker r = reader.waker();
+        rt::Context cx(r);
+        reactor.turn(0);
+        REQUIRE(reactor.poll_ready(*registration, Direction::read, cx).is_pending());
+        epoll_event first = event_for(*registration, EPOLLIN);
+        reactor.dispatch(&first, 1);
+        CHECK(reader.wakes == 1);
+        epoll_event second = event_for(*registration, EPOLLIN);
+        reactor.dispatch(&second, 1);
+        INFO("take the waker out of the registration (swap or std::move), do not copy it: a waker is woken once");
+        CHECK(reader.wakes == 1);
+        reactor.remove(registration);
+    }
+
     TEST_CASE("a writable edge wakes the writer, not the reader") {
         test::WakeCounter reader, writer;
         rt::Reactor reactor{rt::Reactor::Manual{}};

@@ -8,12 +8,6 @@
 
 #include "rt.hpp"
 
-// Lets a failed CHECK(counter.wakes == 1) print the counter's value.
-template <>
-struct doctest::StringMaker<std::atomic<int>> {
-    static doctest::String convert(const std::atomic<int>& value) { return doctest::toString(value.load()); }
-};
-
 namespace test {
 
 class WakeCounter {

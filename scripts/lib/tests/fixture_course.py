@@ -155,7 +155,7 @@ def built_course() -> Course:
     if root.exists():
         shutil.rmtree(root)
     if not snapshot.exists():
-        result = make_course(root).tutor("progress")  # configures build/ and builds every chapter
+        result = make_course(root).tutor("progress", timeout=600)  # configures build/ and builds every chapter
         if result.code != 0:
             raise RuntimeError(f"the fixture course does not build:\n{result.output}")
         shutil.rmtree(root / ".tutor")

@@ -239,6 +239,34 @@ class DoctestReportTest(unittest.TestCase):
         self.assertIn('(expected std::logic_error with message "rt::Countdown: polled after it completed")',
                       case.failures[0].text)
 
+    def test_the_tests_own_words_come_with_the_failure(self) -> None:
+        xml = """<doctest><TestSuite name="ex3: sleep"><TestCase name="c" filename="t.cpp" line="4">
+          <Expression success="false" type="CHECK" filename="t.cpp" line="9">
+            <Original>counter.wakes == 1</Original><Expanded>0 == 1</Expanded>
+            <Info>store the waker before reading the clock</Info>
+          </Expression><OverallResultsAsserts successes="0" failures="1" test_case_success="false"/>
+        </TestCase></TestSuite></doctest>"""
+        [case] = testrun._parse(xml, "ex3: sleep")
+        self.assertEqual(case.failures[0].notes, ["store the waker before reading the clock"])
+
+    def test_a_bounded_wait_that_runs_out_is_a_timeout_not_a_crash(self) -> None:
+        script = ("printf '<doctest>' ; echo 'TIMEOUT: block_on did not finish within 10000 ms: a wake-up was lost' >&2;"
+                  " exit 3")
+        with tempfile.TemporaryDirectory() as folder:
+            binary = Path(folder) / "tests"
+            binary.write_text(f"#!/bin/sh\n{script}\n")
+            binary.chmod(0o755)
+            run = testrun.run_suite(binary, "ex1: x", timeout=30)
+        self.assertTrue(run.timed_out)
+        self.assertEqual(run.crash, "block_on did not finish within 10000 ms: a wake-up was lost")
+
+    def test_the_notes_of_the_first_error_are_kept_however_far_down(self) -> None:
+        output = ("x.cpp:3:5: error: static assertion failed\n" + "".join(f"  excerpt line {i}\n" for i in range(30))
+                  + "x.hpp:9:1: note: a Context borrows its waker: keep the waker in a named variable\n")
+        shown = builds.first_compiler_error(output)
+        self.assertIn("note: a Context borrows its waker", shown)
+        self.assertLess(len(shown.splitlines()), 20)
+
     def test_skipped_cases_and_other_suites_are_left_out(self) -> None:
         self.assertEqual(testrun._parse(XML_ONE_FAILS, "ex2: double a number"), [])
 
