@@ -9,6 +9,7 @@
 #include "waker.hpp"
 #include "ready.hpp"
 #include "then.hpp"
+#include "clock.hpp"
 #include "join.hpp"
 // blocking: parking a thread until a wake
 #include "parker.hpp"
