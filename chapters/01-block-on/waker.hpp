@@ -13,13 +13,15 @@ struct RawWaker {
 
 struct RawWakerVTable {
     // Makes a second RawWaker for the same wake target (a reference-counted
-    // waker increments its count here). Must not fail.
+    // waker increments its count here). Should not fail; an exception goes
+    // to whoever copied the Waker.
     RawWaker (*clone)(const void* data);
-    // Wakes the target and releases this waker: no drop follows.
+    // Wakes the target and releases this waker: no drop follows, even if it throws.
     void (*wake)(const void* data);
     // Wakes the target and keeps this waker.
     void (*wake_by_ref)(const void* data);
-    // Releases this waker without waking.
+    // Releases this waker without waking. Should not throw: ~Waker catches
+    // and reports it (report.hpp).
     void (*drop)(const void* data);
 };
 

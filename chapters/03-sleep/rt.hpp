@@ -3,11 +3,13 @@
 
 // core: futures, wakers, and futures built from futures
 #include "todo.hpp"
+#include "report.hpp"
 #include "poll.hpp"
 #include "future.hpp"
 #include "waker.hpp"
 #include "ready.hpp"
 #include "then.hpp"
+#include "clock.hpp"
 #include "join.hpp"
 // blocking: parking a thread until a wake
 #include "parker.hpp"

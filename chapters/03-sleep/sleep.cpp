@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "clock.hpp"
 #include "todo.hpp"
 
 namespace rt {
@@ -24,7 +25,8 @@ Poll<void> Sleep::poll(Context& cx) {
 }
 
 Sleep sleep(std::chrono::steady_clock::duration duration) {
-    return Sleep(Timer::global(), std::chrono::steady_clock::now() + duration);
+    // Saturating: sleep(duration::max()) is a sleep that never ends.
+    return Sleep(Timer::global(), saturating_add(std::chrono::steady_clock::now(), duration));
 }
 
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline) { return Sleep(Timer::global(), deadline); }

@@ -34,7 +34,8 @@ private:
     bool done_ = false;
 };
 
-// A Sleep on the global timer, ready `duration` from now.
+// A Sleep on the global timer, ready `duration` from now; duration::max()
+// (or any duration past the clock's end) never.
 Sleep sleep(std::chrono::steady_clock::duration duration);
 // A Sleep on the global timer, ready at `deadline`.
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline);

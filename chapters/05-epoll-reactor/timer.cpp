@@ -2,11 +2,17 @@
 
 #include <utility>
 
+#include "report.hpp"
+
 namespace rt {
 
 Timer& Timer::global() {
-    static Timer timer;
-    return timer;
+    // Made at the first use and never destroyed: a Sleep in a static object
+    // (or in a task of a static executor) may be destroyed at exit after any
+    // static Timer would be, and its destructor cancels on this timer. A
+    // pointer in a static is still reachable, so the leak checker is content.
+    static Timer* const timer = new Timer();
+    return *timer;
 }
 
 Timer::Timer() : now_(Clock::now), thread_([this] { run(); }) {}
@@ -23,12 +29,16 @@ Timer::~Timer() {
 }
 
 void Timer::store(Entry& entry, const Waker& waker) {
+    std::optional<Waker> replaced;  // the old waker, dropped after unlocking: a drop may run any code
     bool new_earliest = false;
     {
         std::lock_guard lock(mutex_);
         if (entry.fired) return;  // too late: the timer has already woken the entry
         // will_wake: the same waker as last time needs no clone.
-        if (!entry.waker || !entry.waker->will_wake(waker)) entry.waker = waker;
+        if (!entry.waker || !entry.waker->will_wake(waker)) {
+            replaced.swap(entry.waker);
+            entry.waker.emplace(waker);
+        }
         if (entry.heap_index == detail::TimerHeap<Entry>::npos) {
             heap_.push(&entry);
             new_earliest = heap_.top() == &entry;
@@ -61,7 +71,15 @@ std::size_t Timer::fire_due() {
     // Wake outside the lock: a woken future may be polled at once, on another
     // thread, and call store() or cancel(). Past the unlock the entries may be
     // destroyed: we touch only the wakers we took.
-    for (Waker& waker : due_) std::move(waker).wake();
+    for (Waker& waker : due_) {
+        // A wake is user code. One that throws must not stop the others, nor
+        // end the timer's thread: nobody there could catch it. Report it.
+        try {
+            std::move(waker).wake();
+        } catch (...) {
+            detail::report_exception("rt::Timer: a waker's wake threw");
+        }
+    }
     due_.clear();
     return fired;
 }

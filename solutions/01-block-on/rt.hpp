@@ -3,6 +3,7 @@
 
 // core: futures, wakers, and futures built from futures
 #include "todo.hpp"
+#include "report.hpp"
 #include "poll.hpp"
 #include "future.hpp"
 #include "waker.hpp"

@@ -36,7 +36,8 @@ private:
 };
 // ANCHOR_END: sleep
 
-// A Sleep on the global timer, ready `duration` from now.
+// A Sleep on the global timer, ready `duration` from now; duration::max()
+// (or any duration past the clock's end) never.
 Sleep sleep(std::chrono::steady_clock::duration duration);
 // A Sleep on the global timer, ready at `deadline`.
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline);

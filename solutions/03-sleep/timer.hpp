@@ -35,8 +35,8 @@ public:
     // ANCHOR_END: timer-entry
 
     // ANCHOR: timer-members
-    // The timer behind rt::sleep. Made at the first use; its thread is joined
-    // when the program ends.
+    // The timer behind rt::sleep. Made at the first use and never destroyed,
+    // so that sleeps destroyed at exit still find it.
     static Timer& global();
 
     // A timer with a thread, reading steady_clock.
@@ -57,8 +57,9 @@ public:
     void cancel(Entry& entry) noexcept;
 
     // Takes every entry whose deadline has passed out of the heap, then wakes
-    // them, outside the lock. Returns how many fired. One caller at a time:
-    // the timer's thread, or a test driving a timer without one.
+    // them, outside the lock; a wake that throws is reported, and the others
+    // still happen. Returns how many fired. One caller at a time: the timer's
+    // thread, or a test driving a timer without one.
     std::size_t fire_due();
 
     std::size_t size() const;  // entries in the heap

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "clock.hpp"
+
 namespace rt {
 
 Sleep::Sleep(Sleep&& other) : timer_(other.timer_), entry_(other.entry_.deadline), done_(other.done_) {
@@ -26,7 +28,8 @@ Poll<void> Sleep::poll(Context& cx) {
 }
 
 Sleep sleep(std::chrono::steady_clock::duration duration) {
-    return Sleep(Timer::global(), std::chrono::steady_clock::now() + duration);
+    // Saturating: sleep(duration::max()) is a sleep that never ends.
+    return Sleep(Timer::global(), saturating_add(std::chrono::steady_clock::now(), duration));
 }
 
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline) { return Sleep(Timer::global(), deadline); }

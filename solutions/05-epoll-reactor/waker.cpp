@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "report.hpp"
+
 namespace rt {
 
 const RawWakerVTable& Waker::vtable() const {
@@ -31,8 +33,15 @@ Waker& Waker::operator=(Waker&& other) noexcept {
     return *this;  // `taken` now holds the old waker and drops it
 }
 
+// A destructor must not throw, so a drop that does has nowhere to go: its
+// exception is reported (report.hpp), and the program goes on.
 Waker::~Waker() {
-    if (raw_.vtable != nullptr) raw_.vtable->drop(raw_.data);
+    if (raw_.vtable == nullptr) return;
+    try {
+        raw_.vtable->drop(raw_.data);
+    } catch (...) {
+        detail::report_exception("rt::Waker: a waker's drop threw");
+    }
 }
 
 void Waker::wake() && {

@@ -2,9 +2,13 @@
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "counting_waker.hpp"
+#include "reports.hpp"
 #include "rt.hpp"
+#include "throwing_waker.hpp"
 
 TEST_SUITE("given: Poll, Waker ownership, Ready") {
     TEST_CASE("a Poll is either ready with a value or pending") {
@@ -29,6 +33,20 @@ TEST_SUITE("given: Poll, Waker ownership, Ready") {
         CHECK(counter.clones == 0);
         CHECK(counter.drops == 1);
         CHECK(counter.live() == 0);
+    }
+
+    TEST_CASE("a drop that throws is reported, not fatal: a destructor has nowhere to send it") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_drop);
+        test::WakeCounter counter;
+        { rt::Waker waker = thrower.waker(); }
+        {
+            rt::Waker replaced = thrower.waker();
+            replaced = counter.waker();  // assignment drops the old one too
+        }
+        CHECK(thrower.drops == 2);
+        CHECK(thrower.live() == 0);
+        CHECK(reports.lines() == std::vector<std::string>(2, "rt::Waker: a waker's drop threw: the waker threw from drop"));
     }
 
     TEST_CASE("Countdown refuses a count below one") {

@@ -2,10 +2,15 @@
 
 #include <chrono>
 
+#include <string>
+#include <vector>
+
 #include "counting_waker.hpp"
 #include "fake_clock.hpp"
+#include "reports.hpp"
 #include "rt.hpp"
 #include "threads.hpp"
+#include "throwing_waker.hpp"
 
 using namespace std::chrono_literals;
 
@@ -107,5 +112,45 @@ TEST_SUITE("ex2: Timer::fire_due") {
         CHECK(std::chrono::steady_clock::now() - start >= 20ms);
         CHECK(far_counter.total_wakes() == 0);
         timer.cancel(far_entry);
+    }
+
+    TEST_CASE("a wake that throws is reported, and the other due entries are still woken") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        REQUIRE(timer.fire_due() == 0);
+        test::CatchReports reports;
+        test::WakeCounter before, after;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        rt::Waker a = before.waker(), b = thrower.waker(), c = after.waker();
+        rt::Timer::Entry e1(clock.now + 1ms), e2(clock.now + 2ms), e3(clock.now + 3ms);
+        timer.store(e1, a);
+        timer.store(e2, b);
+        timer.store(e3, c);
+        clock.now += 3ms;
+        CHECK(timer.fire_due() == 3);
+        CHECK(before.wakes == 1);
+        CHECK(after.wakes == 1);
+        CHECK(thrower.wakes == 1);
+        CHECK(reports.lines() == std::vector<std::string>{"rt::Timer: a waker's wake threw: the waker threw from wake"});
+        CHECK(thrower.live() == 1);  // ours: the timer's clone was released by its wake, which threw
+        CHECK(timer.size() == 0);
+    }
+
+    TEST_CASE("the timer's thread survives a wake that throws, and goes on firing") {
+        test::FakeClock clock;
+        rt::Timer manual(clock.reader());
+        REQUIRE(manual.fire_due() == 0);  // (the stub fails here, not on the timer's thread)
+        test::CatchReports reports;
+        rt::Timer timer;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        test::WakeCounter counter;
+        rt::Waker bad = thrower.waker(), good = counter.waker();
+        auto start = std::chrono::steady_clock::now();
+        rt::Timer::Entry first(start + 10ms), second(start + 30ms);
+        timer.store(first, bad);
+        timer.store(second, good);
+        REQUIRE(test::eventually([&] { return counter.wakes == 1; }, 5s));
+        CHECK(reports.count() == 1);
+        CHECK(thrower.wakes == 1);
     }
 }

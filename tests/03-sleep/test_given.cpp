@@ -70,6 +70,14 @@ TEST_SUITE("given: TimerHeap, Timer, JoinAll") {
         CHECK(timer.size() == 0);
     }
 
+    TEST_CASE("sleep(duration::max()) never ends: its deadline is the clock's last time point, not an overflow") {
+        CHECK(rt::sleep(std::chrono::steady_clock::duration::max()).deadline() ==
+              std::chrono::steady_clock::time_point::max());
+        auto year = std::chrono::hours(24 * 365);
+        rt::Sleep long_one = rt::sleep(year);
+        CHECK(long_one.deadline() > std::chrono::steady_clock::now() + year - 1min);
+    }
+
     TEST_CASE("a timer with a thread stops at once when destroyed") {
         auto start = std::chrono::steady_clock::now();
         { rt::Timer timer; }

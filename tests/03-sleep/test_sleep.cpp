@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "counting_waker.hpp"
 #include "fake_clock.hpp"
 #include "poll_helpers.hpp"
@@ -107,5 +109,33 @@ TEST_SUITE("ex3: Sleep::poll") {
         CHECK(outputs.size() == 10'000);
         CHECK(Clock::now() - start >= 49ms);
         CHECK(rt::Timer::global().size() == 0);
+    }
+
+    TEST_CASE("a sleep of duration::max() stays pending: forever is forever") {
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        {
+            rt::Sleep sleep = rt::sleep(Clock::duration::max());
+            REQUIRE(sleep.poll(cx).is_pending());
+            std::this_thread::sleep_for(50ms);  // a deadline wrapped into the past would have fired
+            CHECK(counter.total_wakes() == 0);
+            CHECK(sleep.poll(cx).is_pending());
+        }
+        CHECK(counter.live() == 1);
+    }
+
+    TEST_CASE("the global timer outlives a static sleep destroyed at exit (run in a child process)") {
+        // In the child, this static is made before the global timer, so it is
+        // destroyed after it, at exit: its ~Sleep then cancels on that timer.
+        static std::optional<rt::Sleep> kept;
+        kept.emplace(rt::sleep(10s));
+        rt::Context cx(rt::Waker::noop());  // a waker that lives as long as the program
+        REQUIRE(kept->poll(cx).is_pending());
+        if (test::in_child()) return;  // leave it for the end of the process
+        kept.reset();
+        test::ChildResult child = test::run_in_child(doctest::getContextOptions()->currentTest->m_name);
+        INFO(child.report());
+        CHECK(child.ok());
     }
 }

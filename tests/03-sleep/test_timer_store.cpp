@@ -1,8 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 #include "counting_waker.hpp"
+#include "drop_hook.hpp"
 #include "fake_clock.hpp"
 #include "rt.hpp"
+#include "threads.hpp"
+#include "throwing_waker.hpp"
 
 using namespace std::chrono_literals;
 
@@ -77,5 +82,46 @@ TEST_SUITE("ex1: Timer::store") {
         for (auto& entry : entries) timer.cancel(entry);
         CHECK(timer.size() == 0);
         CHECK(counter.live() == 1);
+    }
+
+    TEST_CASE("the waker a store replaces is dropped after unlocking: its drop may call the timer") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        rt::Timer::Entry entry(clock.now + 10ms);
+        test::DropHook hook([&] { (void)timer.size(); });
+        {
+            rt::Waker hooked = hook.waker();
+            timer.store(entry, hooked);
+        }
+        hook.arm();  // the timer's clone is the only one left
+        test::WakeCounter counter;
+        rt::Waker other = counter.waker();
+        // Under the timer's lock, the drop's timer.size() would lock a mutex
+        // its thread already holds: a deadlock.
+        test::bounded("a store whose replaced waker calls the timer as it drops", [&] {
+            timer.store(entry, other);
+            return 0;
+        });
+        CHECK(hook.ran());
+        CHECK(entry.waker->will_wake(other));
+        timer.cancel(entry);
+    }
+
+    TEST_CASE("a clone that throws comes out of store, and the timer stays usable with nothing leaked") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        rt::Timer::Entry entry(clock.now + 10ms);
+        test::WakeCounter counter;
+        rt::Waker good = counter.waker();
+        timer.store(entry, good);
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_clone);
+        rt::Waker bad = thrower.waker();
+        CHECK_THROWS_WITH_AS(timer.store(entry, bad), "the waker threw from clone", std::runtime_error);
+        timer.store(entry, good);  // a later poll's store works as before
+        CHECK(timer.size() == 1);
+        timer.cancel(entry);
+        CHECK(timer.size() == 0);
+        CHECK(counter.live() == 1);  // only ours
+        CHECK(thrower.live() == 1);
     }
 }

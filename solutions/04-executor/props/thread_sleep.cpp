@@ -2,10 +2,14 @@
 
 #include <utility>
 
+#include "clock.hpp"
+#include "report.hpp"
+
 namespace rt {
 
 ThreadSleep::ThreadSleep(Clock::duration duration) : shared_(std::make_unique<Shared>()) {
-    shared_->deadline = Clock::now() + duration;  // fixed at creation, as Tokio's sleep does
+    // Fixed at creation, as Tokio's sleep does; duration::max() means never.
+    shared_->deadline = saturating_add(Clock::now(), duration);
 }
 
 ThreadSleep::~ThreadSleep() {
@@ -19,11 +23,15 @@ ThreadSleep::~ThreadSleep() {
 }
 
 Poll<void> ThreadSleep::poll(Context& cx) {
+    std::optional<Waker> replaced;  // declared first, so dropped after unlocking: a drop may run any code
     std::lock_guard lock(shared_->mutex);
     if (shared_->done) return ready();
     // Keep the newest waker: the future may have moved to another task since
     // the last poll. will_wake() spares a clone when it is the same one.
-    if (!shared_->waker || !shared_->waker->will_wake(cx.waker())) shared_->waker = cx.waker();
+    if (!shared_->waker || !shared_->waker->will_wake(cx.waker())) {
+        replaced.swap(shared_->waker);
+        shared_->waker.emplace(cx.waker());
+    }
     if (!thread_.joinable()) thread_ = std::thread(sleep_then_wake, std::ref(*shared_));
     return pending;
 }
@@ -34,7 +42,13 @@ void ThreadSleep::sleep_then_wake(Shared& shared) {
     shared.done = true;
     std::optional<Waker> waker = std::exchange(shared.waker, std::nullopt);
     lock.unlock();  // wake outside the lock: the woken thread will want it
-    if (waker) std::move(*waker).wake();
+    if (!waker) return;
+    // Nobody on this thread could catch a throwing wake: report it.
+    try {
+        std::move(*waker).wake();
+    } catch (...) {
+        detail::report_exception("rt::ThreadSleep: a waker's wake threw on the sleep's thread");
+    }
 }
 
 }  // namespace rt
