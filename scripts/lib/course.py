@@ -203,6 +203,15 @@ def learner_copy(text: str, where: str = "", solved: frozenset[str] = frozenset(
     return "".join(out)
 
 
+def chapter_table(chapters_: list[Chapter], link: str, shows: bool) -> list[str]:
+    """The table of chapters (README, introduction), from chapter.toml: `link` is a format string
+    of the chapter's book page ({stem}: 01-block-on); `shows` adds what each example shows."""
+    head = ["| chapter | you build |" + (" the example shows |" if shows else ""),
+            "|---|---|" + ("---|" if shows else "")]
+    return head + [f"| [{c.number} {c.slug}]({link.format(stem=Path(c.book).stem)}) | {c.you_build} |"
+                   + (f" {c.example_shows} |" if shows else "") for c in chapters_]
+
+
 def region_body(lines: list[str], region: Region) -> list[str]:
     """The solution lines of a region, anchor lines dropped."""
     return [line for line in lines[region.start + 1:region.end] if not ANCHOR.match(line)]

@@ -25,6 +25,27 @@ TEST_SUITE("ex1: Timer::store") {
         timer.cancel(entry);
     }
 
+    TEST_CASE("a new earliest deadline wakes the timer's thread; a later one, or the same entry again, does not") {
+        test::FakeClock clock;
+        rt::Timer timer(clock.reader());
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Timer::Entry later(clock.now + 200ms), latest(clock.now + 300ms), sooner(clock.now + 100ms);
+        timer.store(later, waker);
+        INFO("the thread sleeps until the earliest deadline it knows: a new earliest one must wake it "
+             "(notify_thread), and only that");
+        CHECK(timer.notifications() == 1);
+        timer.store(latest, waker);
+        CHECK(timer.notifications() == 1);
+        timer.store(sooner, waker);
+        CHECK(timer.notifications() == 2);
+        timer.store(sooner, waker);
+        CHECK(timer.notifications() == 2);
+        timer.cancel(later);
+        timer.cancel(latest);
+        timer.cancel(sooner);
+    }
+
     TEST_CASE("storing the same waker again clones nothing, thanks to will_wake") {
         test::FakeClock clock;
         rt::Timer timer(clock.reader());
