@@ -35,6 +35,11 @@ void Timer::store(Entry& entry, const Waker& waker) {
     // END EXERCISE ex1
 }
 
+void Timer::notify_thread() {
+    notifications_.fetch_add(1, std::memory_order_relaxed);
+    wake_thread_.notify_one();
+}
+
 void Timer::cancel(Entry& entry) noexcept {
     std::optional<Waker> dropped;  // dropped after unlocking: a drop may run arbitrary code
     std::lock_guard lock(mutex_);

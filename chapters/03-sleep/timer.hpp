@@ -1,6 +1,7 @@
 // Timer: one thread that wakes every sleep whose deadline has passed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -61,8 +62,13 @@ public:
 
     std::size_t size() const;  // entries in the heap
 
+    // How many times store() has woken the thread for a new earliest deadline (tests count them).
+    std::size_t notifications() const { return notifications_.load(std::memory_order_relaxed); }
+
 private:
     void run();  // the thread
+    // Wakes the thread to look at the earliest deadline again (harmless without a thread).
+    void notify_thread();
 
     NowFn now_;
     mutable std::mutex mutex_;
@@ -70,6 +76,7 @@ private:
     detail::TimerHeap<Entry> heap_;        // guarded by mutex_
     bool stopping_ = false;                // guarded by mutex_
     std::vector<Waker> due_;               // fire_due's batch, kept to reuse its memory
+    std::atomic<std::size_t> notifications_{0};
     std::thread thread_;                   // last: starts once the rest exists
 };
 

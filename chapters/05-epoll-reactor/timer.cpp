@@ -45,7 +45,12 @@ void Timer::store(Entry& entry, const Waker& waker) {
         }
     }
     // The thread sleeps until the old earliest deadline: make it wait for ours.
-    if (new_earliest) wake_thread_.notify_one();
+    if (new_earliest) notify_thread();
+}
+
+void Timer::notify_thread() {
+    notifications_.fetch_add(1, std::memory_order_relaxed);
+    wake_thread_.notify_one();
 }
 
 void Timer::cancel(Entry& entry) noexcept {
