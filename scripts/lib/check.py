@@ -1,7 +1,7 @@
 """scripts/check: every check CI runs, ending with "N passed, N failed".
 
-    check.py                 everything: layout, generated copies, four builds, stubs, examples, book, tutor
-    check.py --quick         g++ only: no clang, no sanitizers, no browser
+    check.py                 everything: layout, generated copies, four builds, stubs, examples, fuzzing, book, tutor
+    check.py --quick         g++ only: no clang, no sanitizers, no fuzzing, no browser
     check.py --chapter 03    only this chapter's builds, tests and stubs (layout and book still checked)
     check.py --authoring     seconds: layout, generated copies, drift, anchors, the book (no C++ build)
 
@@ -77,7 +77,8 @@ def layout_problems(chapters: list[Chapter]) -> list[str]:
     if meson_chapters() != names:
         problems.append(f"meson.build lists {meson_chapters()}, solutions/ has {names}")
     for tree in ("chapters", "tests"):
-        have = sorted(p.name for p in (ROOT / tree).iterdir() if p.is_dir() and p.name != "support")
+        # tests/support: helpers every chapter's tests share; tests/fuzz: the fuzz harness (fuzz_item)
+        have = sorted(p.name for p in (ROOT / tree).iterdir() if p.is_dir() and p.name not in ("support", "fuzz"))
         if have != names:
             problems.append(f"{tree}/ has {have}, solutions/ has {names}")
     for chapter in chapters:
@@ -269,6 +270,39 @@ def accountable_items(report: Report, chapters: list[Chapter], sanitizers: bool)
         mutants.reset(scratch, chapter)
 
 
+# ---------------------------------------------------------------- fuzzing
+
+FUZZ_CHAPTER = "05-epoll-reactor"  # the chapter whose http.cpp the harness parses with
+FUZZ_SECONDS = 60
+
+
+def fuzz_item(report: Report) -> None:
+    """tests/fuzz: ResponseParser under libFuzzer, ASan and UBSan (clang) for a minute, from the committed
+    seeds; new inputs go to build-check/fuzz/corpus, never into the seeds. Any crash or hang fails."""
+    out = ROOT / "build-check" / "fuzz"
+    (out / "corpus").mkdir(parents=True, exist_ok=True)
+    solution, binary = ROOT / "solutions" / FUZZ_CHAPTER, out / "fuzz_response_parser"
+    name = f"fuzz: ResponseParser under libFuzzer, ASan and UBSan for {FUZZ_SECONDS} s"
+    proc = subprocess.run(["clang++", "-std=c++20", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
+                           "-fno-sanitize-recover=all", f"-I{solution}", "tests/fuzz/fuzz_response_parser.cpp",
+                           str(solution / "http.cpp"), "-o", str(binary)], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        report.item(name + ": builds", False, proc.stdout + proc.stderr)
+        return
+    try:
+        proc = subprocess.run([str(binary), f"-max_total_time={FUZZ_SECONDS}", "-timeout=10", "-max_len=4096",
+                               "-print_final_stats=1", f"-artifact_prefix={out}/", str(out / "corpus"),
+                               "tests/fuzz/corpus"], capture_output=True, text=True, cwd=ROOT, errors="replace",
+                              env=dict(os.environ, **builds.SANITIZER_ENV), timeout=FUZZ_SECONDS + 120)
+    except subprocess.TimeoutExpired:
+        report.item(name, False, "libFuzzer did not stop in time")
+        return
+    runs = re.search(r"number_of_executed_units:\s*(\d+)", proc.stderr)
+    found = "nothing found" if proc.returncode == 0 else "found a failing input (saved under build-check/fuzz/)"
+    report.item(f"{name}: {runs[1] if runs else 'no'} inputs, {found}", proc.returncode == 0,
+                "\n".join(proc.stderr.splitlines()[-40:]))
+
+
 # ---------------------------------------------------------------- the rest
 
 def book_items(report: Report, browser: bool) -> None:
@@ -297,7 +331,7 @@ def tutor_items(report: Report) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="g++ only: no clang, sanitizers or browser")
+    parser.add_argument("--quick", action="store_true", help="g++ only: no clang, sanitizers, fuzzing or browser")
     parser.add_argument("--chapter", help="only this chapter's builds and tests")
     parser.add_argument("--authoring", action="store_true",
                         help="no builds: layout, generated copies, drift, anchors and the book")
@@ -349,6 +383,10 @@ def main(argv: list[str]) -> int:
 
     report.section("exercises held to account: the right answer passes, wrong answers fail")
     accountable_items(report, selected, sanitizers=not args.quick)
+
+    if not args.quick and any(chapter.dirname == FUZZ_CHAPTER for chapter in selected):
+        report.section("fuzzing")
+        fuzz_item(report)
 
     report.section("book")
     book_items(report, browser=not args.quick)

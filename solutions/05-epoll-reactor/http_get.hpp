@@ -24,14 +24,16 @@ public:
     enum class State { connecting, sending, receiving, done };
 
     // Throws std::invalid_argument for a URL it cannot get (see Url::parse).
-    explicit HttpGet(std::string_view url, Reactor& reactor = Reactor::global());
+    // A body over max_body_bytes is an error (see ResponseParser).
+    explicit HttpGet(std::string_view url, Reactor& reactor = Reactor::global(),
+                     std::size_t max_body_bytes = ResponseParser::default_max_body_bytes);
 
     Poll<HttpResponse> poll(Context& cx);
 
     State state() const noexcept { return state_; }
 
 private:
-    HttpGet(const Url& url, Reactor& reactor);
+    HttpGet(const Url& url, Reactor& reactor, std::size_t max_body_bytes);
 
     State state_ = State::connecting;
     std::string request_;
@@ -43,7 +45,10 @@ private:
 };
 // ANCHOR_END: http-get
 
-// A future of the response to GET `url` (http://IPv4-or-localhost:port/path).
-inline HttpGet http_get(std::string_view url) { return HttpGet(url); }
+// A future of the response to GET `url` (http://IPv4-or-localhost:port/path?query),
+// whose body may be at most max_body_bytes long.
+inline HttpGet http_get(std::string_view url, std::size_t max_body_bytes = ResponseParser::default_max_body_bytes) {
+    return HttpGet(url, Reactor::global(), max_body_bytes);
+}
 
 }  // namespace rt

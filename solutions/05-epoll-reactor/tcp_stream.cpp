@@ -95,9 +95,14 @@ Poll<TcpStream> ConnectFuture::poll(Context& cx) {
         if (!started.ok() && started.error != EINPROGRESS) sys::throw_error(started.error, "connect to " + address_.text);
         registration_ = reactor_->add(socket_.get());
     }
-    // Writable means the handshake is over; SO_ERROR says how it went.
+    // Writable means the handshake is over; SO_ERROR says how it went. A
+    // reset, unlike a refusal, means it went well and the server dropped the
+    // connection since: say so, not that the connect failed.
     if (reactor_->poll_ready(*registration_, Reactor::Direction::write, cx).is_pending()) return pending;
-    if (int error = sys::socket_error(socket_.get()); error != 0) sys::throw_error(error, "connect to " + address_.text);
+    if (int error = sys::socket_error(socket_.get()); error == ECONNRESET)
+        sys::throw_error(error, "reset by " + address_.text + " right after connecting");
+    else if (error != 0)
+        sys::throw_error(error, "connect to " + address_.text);
     return TcpStream(std::move(socket_), std::move(registration_), reactor_, address_.text);
     // END EXERCISE ex3
 }

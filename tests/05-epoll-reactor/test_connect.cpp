@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "counting_waker.hpp"
 #include "props/delay_server.hpp"
@@ -59,4 +60,29 @@ TEST_SUITE("ex3: ConnectFuture::poll") {
         CHECK(reactor.size() == 0);
         CHECK(counter.live() == 1);  // the reactor's clone of our waker went with the registration
     }
+
+    TEST_CASE("a server that accepts and resets at once: a reset is reported, not a failed connect") {
+        test::WakeCounter counter;
+        test::ScriptedServer server({test::reset()}, test::ScriptedServer::Start::at_once);
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        std::string address = "127.0.0.1:" + std::to_string(server.port());
+        auto connect = rt::TcpStream::connect(address, reactor);
+        REQUIRE(connect.poll(cx).is_pending());                              // the handshake has started
+        REQUIRE(test::eventually([&] { return server.finished() == 1; }));  // accepted, then reset
+        // Loopback delivers the RST within the server's close(), unless the kernel defers it to
+        // ksoftirqd under load: a margin for that.
+        std::this_thread::sleep_for(20ms);
+        auto finish_connect = [&] {
+            for (int turn = 0; turn < 100; ++turn) {
+                if (connect.poll(cx).is_ready()) return;
+                reactor.turn(10);
+            }
+        };
+        CHECK_THROWS_WITH_AS(finish_connect(),
+                             ("reset by " + address + " right after connecting: Connection reset by peer").c_str(),
+                             std::system_error);
+    }
 }
+

@@ -132,4 +132,18 @@ TEST_SUITE("ex5: HttpGet::poll, the state machine") {
         CHECK_THROWS_AS((void)get.poll(cx), std::logic_error);
         CHECK(reactor.size() == 0);
     }
+
+    TEST_CASE("a body over the caller's limit is an error; one within it arrives whole") {
+        std::string body(1000, 'x');
+        test::ScriptedServer server({test::write(ok_head("Content-Length: 1000\r\n") + body)});
+        auto get_at_most = [&](std::size_t limit) {
+            return test::bounded("http_get", [&] { return rt::block_on(rt::http_get(server.url(), limit)); }, 20'000ms);
+        };
+        REQUIRE_THROWS_WITH_AS(get_at_most(999),
+                               "rt::http_get: a Content-Length of 1000 bytes is over the limit of 999 bytes",
+                               std::runtime_error);
+        CHECK(get_at_most(1000).body == body);
+        CHECK(rt::Reactor::global().size() == 0);
+    }
 }
+

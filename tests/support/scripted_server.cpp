@@ -38,7 +38,7 @@ void write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-ScriptedServer::ScriptedServer(std::vector<Step> script) : script_(std::move(script)) {
+ScriptedServer::ScriptedServer(std::vector<Step> script, Start start) : script_(std::move(script)), start_(start) {
     std::tie(listener_, port_) = listen_any();
     thread_ = std::thread([this] {
         while (!stopping_) {
@@ -48,6 +48,7 @@ ScriptedServer::ScriptedServer(std::vector<Step> script) : script_(std::move(scr
             if (fd < 0) continue;
             ++connections_;
             serve(fd);
+            ++finished_;
         }
     });
 }
@@ -66,7 +67,7 @@ void ScriptedServer::serve(int fd) {
     // Read the request head first, with a bounded wait.
     std::string head;
     char buffer[4096];
-    while (head.find("\r\n\r\n") == std::string::npos) {
+    while (start_ == Start::after_request && head.find("\r\n\r\n") == std::string::npos) {
         pollfd readable{fd, POLLIN, 0};
         if (::poll(&readable, 1, 5000) <= 0) break;
         ssize_t got = ::read(fd, buffer, sizeof buffer);

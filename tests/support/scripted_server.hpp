@@ -1,7 +1,8 @@
 // ScriptedServer: a loopback server that misbehaves on purpose, for the
-// HTTP tests. Each connection gets the same script: read the request head,
-// then write, trickle, pause, close or reset as told. Blocking sockets and
-// one thread: simple, and independent of the runtime under test.
+// HTTP tests. Each connection gets the same script: read the request head
+// (unless told not to), then write, trickle, pause, close or reset as told.
+// Blocking sockets and one thread: simple, and independent of the runtime
+// under test.
 #pragma once
 
 #include <atomic>
@@ -31,7 +32,8 @@ inline Step reset() { return {Step::reset, {}, {}}; }  // an RST: SO_LINGER of 0
 
 class ScriptedServer {
 public:
-    explicit ScriptedServer(std::vector<Step> script);
+    enum class Start { after_request, at_once };
+    explicit ScriptedServer(std::vector<Step> script, Start start = Start::after_request);
     ~ScriptedServer();
     ScriptedServer(const ScriptedServer&) = delete;
     ScriptedServer& operator=(const ScriptedServer&) = delete;
@@ -39,15 +41,18 @@ public:
     std::uint16_t port() const noexcept { return port_; }
     std::string url(const std::string& path = "/") const;
     int connections() const noexcept { return connections_.load(); }
+    int finished() const noexcept { return finished_.load(); }  // connections whose script has run to its end
 
 private:
     void serve(int fd);
 
     std::vector<Step> script_;
+    Start start_;
     int listener_ = -1;
     std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
     std::atomic<int> connections_{0};
+    std::atomic<int> finished_{0};
     std::thread thread_;
 };
 
