@@ -232,12 +232,12 @@ def show_course_progress(config: builds.Config, cache: progress.Cache,
     return sum(len(c.exercises) for c, _ in table), current
 
 
-def rerun_command(exercise: Exercise) -> str:
+def rerun_command(exercise: Exercise, directory: Path | None = None) -> str:
     """The command that runs an exercise's tests by hand, every failure and message shown."""
-    return f"build/tests-{exercise.chapter.dirname}-{exercise.id}"
+    return f"{rel(directory or builds.learner_config().directory)}/tests-{exercise.chapter.dirname}-{exercise.id}"
 
 
-def show_crash(status: progress.Status) -> None:
+def show_crash(status: progress.Status, directory: Path | None = None) -> None:
     run = status.run
     where = f' in "{run.crashed_case}"' if run.crashed_case else ""
     what = "timed out (a wait did not end)" if run.timed_out else "crashed"
@@ -246,7 +246,7 @@ def show_crash(status: progress.Status) -> None:
     tail = [ln for ln in run.stderr.splitlines() if ln.strip()][:14]
     if tail:
         print(ui.indented("\n".join(tail)))
-    command = rerun_command(status.exercise)
+    command = rerun_command(status.exercise, directory)
     print(f"  Run it yourself: {command}")
     print(f"  Under a debugger: gdb -ex run --args {command}")
 
@@ -258,7 +258,7 @@ def show_failure(failure) -> None:
         print(ui.style(ui.wrapped(f"note: {note}", indent="        "), "cyan"))
 
 
-def show_failures(status: progress.Status, max_cases: int = 3) -> None:
+def show_failures(status: progress.Status, max_cases: int = 3, directory: Path | None = None) -> None:
     if status.build_error is not None:
         print(ui.style(f"  chapters/{status.exercise.chapter.dirname} does not compile. The first error:", "yellow"))
         print(ui.indented(status.build_error))
@@ -268,7 +268,7 @@ def show_failures(status: progress.Status, max_cases: int = 3) -> None:
     if run is None:
         return
     if run.crash:
-        show_crash(status)
+        show_crash(status, directory)
     elif not run.cases:
         print(ui.style(f"  No test ran: the test binary has no suite named '{run.suite}'.", "yellow"))
     failing = [c for c in run.cases if not c.passed and not c.crashed]
@@ -280,7 +280,7 @@ def show_failures(status: progress.Status, max_cases: int = 3) -> None:
             show_failure(failure)
     if len(failing) > max_cases:
         print(f"  ... and {len(failing) - max_cases} more. To see every failure: "
-              f"{rerun_command(status.exercise)}")
+              f"{rerun_command(status.exercise, directory)}")
 
 
 def show_hints(exercise: Exercise, shown: int) -> None:
@@ -441,7 +441,7 @@ def run_sanitized(exercise: Exercise) -> int:
         if status.state == PASSED:
             print(ui.style(f"  ✓ {exercise.chapter.number}/{exercise.id} passes under {name}", "green"))
             continue
-        show_failures(status)
+        show_failures(status, directory=config.directory)
         worst = 1
     return worst
 

@@ -99,6 +99,17 @@ TEST_SUITE("ex4: ResponseParser::parse_body") {
         rt::ResponseParser ending;
         CHECK_THROWS_WITH_AS(ending.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY"),
                              "rt::http_get: a chunk does not end with CRLF", std::runtime_error);
+        INFO("the line after a chunk's data must be empty: a short line that ends is not enough");
+        CHECK(error_of(chunked_head + "2\r\nabX\n0\r\n\r\n") == "rt::http_get: a chunk does not end with CRLF");
+    }
+
+    TEST_CASE("the trailer section ends at its empty line, not at its first trailer") {
+        rt::ResponseParser parser;
+        parser.feed(chunked_head + "5\r\nhello\r\n0\r\nA: 1\r\n");
+        CHECK_FALSE(parser.done());
+        parser.feed("B: 2\r\n\r\n");
+        REQUIRE(parser.done());
+        CHECK(parser.take().body == "hello");
     }
 
     TEST_CASE("a chunk size is hex digits, then only extensions: 0x5, 5xyz, -5 and ' 5' are errors") {
