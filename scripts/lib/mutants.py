@@ -180,7 +180,7 @@ def run_exercise(config: builds.Config, exercise: Exercise) -> tuple[str | None,
 
 def how_it_failed(run: testrun.SuiteRun) -> str:
     if run.timed_out:
-        return f"hung (stopped after {RUN_TIMEOUT} s)"
+        return f"hung: {run.crash}"
     if run.crash:
         return run.crash
     failing = [c.name for c in run.cases if not c.passed]
