@@ -9,15 +9,15 @@ namespace {
 
 void print_to_stderr(const char* where, const std::exception_ptr& error) noexcept {
     if (!error) {
-        std::fprintf(stderr, "rt: %s\n", where);
+        std::fprintf(stderr, "%s\n", where);
         return;
     }
     try {
         std::rethrow_exception(error);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "rt: %s: %s\n", where, e.what());
+        std::fprintf(stderr, "%s: %s\n", where, e.what());
     } catch (...) {
-        std::fprintf(stderr, "rt: %s\n", where);
+        std::fprintf(stderr, "%s\n", where);
     }
 }
 

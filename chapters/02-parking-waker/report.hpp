@@ -12,7 +12,7 @@ namespace rt {
 using ExceptionReporter = void (*)(const char* where, const std::exception_ptr& error) noexcept;
 
 // Installs `reporter` and returns the one it replaces. Null puts back the
-// default, which prints "rt: <where>: <what()>" on stderr. Like Rust's
+// default, which prints "<where>: <what()>" on stderr. Like Rust's
 // std::panic::set_hook: tests install one to see what was reported.
 ExceptionReporter set_exception_reporter(ExceptionReporter reporter) noexcept;
 

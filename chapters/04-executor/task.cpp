@@ -1,7 +1,5 @@
 #include "task.hpp"
 
-#include <cstdio>
-#include <exception>
 #include <new>
 #include <stdexcept>
 
@@ -55,16 +53,6 @@ Waker task_waker(TaskHeader* task) noexcept {
 
 BorrowedWaker::BorrowedWaker(TaskHeader* task) noexcept {
     new (storage_) Waker(Waker::from_raw(RawWaker{task, &task_waker_vtable}));
-}
-
-void report_lost_exception(const std::exception_ptr& error) noexcept {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "rt: a detached task ended with an exception nobody awaited: %s\n", e.what());
-    } catch (...) {
-        std::fprintf(stderr, "rt: a detached task ended with an exception nobody awaited\n");
-    }
 }
 
 }  // namespace rt::detail

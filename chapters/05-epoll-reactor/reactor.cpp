@@ -4,13 +4,17 @@
 
 #include <utility>
 
+#include "report.hpp"
 #include "todo.hpp"
 
 namespace rt {
 
 Reactor& Reactor::global() {
-    static Reactor reactor;
-    return reactor;
+    // Never destroyed, as Timer::global(): a TcpStream in a static object
+    // (or in a task of a static executor) may be destroyed at exit after any
+    // static Reactor would be, and its destructor deregisters here.
+    static Reactor* const reactor = new Reactor();
+    return *reactor;
 }
 
 Reactor::Reactor(Manual) : epoll_(sys::epoll_create()), shutdown_(sys::event_fd()) {
@@ -73,6 +77,7 @@ std::size_t Reactor::size() const {
 }
 
 Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, Context& cx) {
+    std::optional<Waker> replaced;  // declared first, so dropped after unlocking: a drop may run any code
     std::lock_guard lock(registration.mutex);
     bool& ready = direction == Direction::read ? registration.readable : registration.writable;
     std::optional<Waker>& waker = direction == Direction::read ? registration.reader : registration.writer;
@@ -80,7 +85,10 @@ Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, 
         ready = false;  // used up: the operation will find out for itself
         return rt::ready();
     }
-    if (!waker || !waker->will_wake(cx.waker())) waker = cx.waker();
+    if (!waker || !waker->will_wake(cx.waker())) {
+        replaced.swap(waker);
+        waker.emplace(cx.waker());
+    }
     return pending;
 }
 

@@ -47,8 +47,8 @@ public:
         std::optional<Waker> writer;
     };
 
-    // The reactor behind TcpStream: made at its first use, shut down (its
-    // thread told through an eventfd, then joined) when the program ends.
+    // The reactor behind TcpStream: made at its first use and never
+    // destroyed, so that streams destroyed at exit still find it.
     static Reactor& global();
 
     // A reactor with its own thread.
@@ -73,7 +73,8 @@ public:
     // The reactor's thread loops on it; tests call it on a manual reactor.
     std::size_t turn(int timeout_ms);
 
-    // Marks the registrations of `events` ready and wakes their wakers.
+    // Marks the registrations of `events` ready and wakes their wakers; a
+    // wake that throws is reported, and the other wakes still happen.
     void dispatch(const epoll_event* events, int count);
 
     std::size_t size() const;  // registrations

@@ -28,8 +28,9 @@ public:
     const Waker& waker() const noexcept { return waker_; }
 
     // Marks this thread as inside block_on until the Guard is destroyed.
-    // Throws std::logic_error if it is already inside: a nested block_on
-    // would block the outer one's future, which could then never finish.
+    // Throws std::logic_error if it is already inside, or runs an executor's
+    // task: a nested block_on would block the outer future, or every task,
+    // which could then never finish.
     class Guard {
     public:
         explicit Guard(BlockOnThread& thread);

@@ -1,26 +1,62 @@
 #include "executor.hpp"
 
-#include <thread>
+#include "report.hpp"
 
 namespace rt {
 
 using namespace detail::task_state;
 
 namespace {
+
 thread_local Executor* current = nullptr;
+
+// ANCHOR: wake-join-waker
+// Wakes whoever awaits a task's JoinHandle. The waker is user code: if its
+// wake throws, the exception has nobody to go to (the task is over, and the
+// awaiting side is elsewhere), so it is reported, and the caller goes on.
+void wake_join_waker(detail::TaskHeader* task) noexcept {
+    Waker waker = std::move(*task->join_waker);
+    task->join_waker.reset();
+    try {
+        std::move(waker).wake();
+    } catch (...) {
+        detail::report_exception("rt::Executor: the waker of a task's JoinHandle threw from wake");
+    }
+}
+// ANCHOR_END: wake-join-waker
+
 }  // namespace
 
 Executor* detail::current_executor() noexcept { return current; }
 
 Executor::Running::Running(Executor& executor)
-    : executor_(executor), previous_(current), was_running_(executor.running_.exchange(true)),
-      thread_(&*executor.scheduler_) {
+    : executor_(executor.enter()), previous_(current), thread_(&*executor.scheduler_) {
     current = &executor;
 }
 
 Executor::Running::~Running() {
-    executor_.running_ = was_running_;
     current = previous_;
+    executor_.leave();
+}
+
+// ANCHOR: enter
+// Takes the executor for this thread. The same thread may take it again
+// (run_until_idle inside a task); another is refused: two threads popping
+// one local queue, or one linking a task while the other unlinks, would race.
+Executor& Executor::enter() {
+    std::lock_guard lock(mutex_);
+    if (depth_ > 0 && runner_ != std::this_thread::get_id())
+        throw std::logic_error(
+            "rt::Executor: already running on another thread; one thread at a time may run an executor");
+    runner_ = std::this_thread::get_id();
+    ++depth_;
+    return *this;
+}
+// ANCHOR_END: enter
+
+void Executor::leave() noexcept {
+    std::lock_guard lock(mutex_);
+    --depth_;
 }
 
 Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()) {}
@@ -35,11 +71,7 @@ Executor::~Executor() {
         unlink(task);
         std::uint32_t state = task->state.fetch_or(closed, std::memory_order_acq_rel);
         task->vtable->destroy_future(task);  // may drop wakers, and so release tasks
-        if (state & join_waker) {
-            Waker waker = std::move(*task->join_waker);
-            task->join_waker.reset();
-            std::move(waker).wake();
-        }
+        if (state & join_waker) wake_join_waker(task);
         detail::release(task);  // the live list's reference
     }
     // What was queued holds a reference each.
@@ -47,10 +79,32 @@ Executor::~Executor() {
 }
 // ANCHOR_END: executor-drop
 
-void Executor::check_spawn_allowed() const {
-    if (running_ && current != this)
-        throw std::logic_error("rt::Executor::spawn: called from another thread while the executor runs");
+// ANCHOR: enqueue
+void Executor::enqueue(detail::TaskHeader* task) {
+    bool refused = false, queued = false;
+    {
+        // The thread running the executor owns the live list. Any other
+        // thread takes the lock, which keeps a thread from starting to run
+        // the executor meanwhile, and is refused if one runs it already.
+        std::unique_lock<std::mutex> lock;
+        if (current != this) lock = std::unique_lock(mutex_);
+        refused = current != this && depth_ > 0;
+        if (!refused) {
+            link(task);
+            queued = scheduler_->push(task);
+            if (!queued) unlink(task);  // closed: the executor is being destroyed
+        }
+    }
+    if (!queued) {
+        // The task will never run: close it, after unlocking (its future's
+        // destructor may spawn), and give back the list's and queue's counts.
+        task->state.fetch_or(closed, std::memory_order_acq_rel);
+        task->vtable->destroy_future(task);
+        detail::release(task, 2);
+    }
+    if (refused) throw std::logic_error("rt::Executor::spawn: called from another thread while the executor runs");
 }
+// ANCHOR_END: enqueue
 
 void Executor::link(detail::TaskHeader* task) noexcept {
     task->next_live = live_;
@@ -109,9 +163,7 @@ void Executor::complete(detail::TaskHeader* task) {
     if (!(state & handle)) {
         task->vtable->destroy_output(task);  // nobody will take it
     } else if (state & join_waker) {
-        Waker waker = std::move(*task->join_waker);
-        task->join_waker.reset();
-        std::move(waker).wake();
+        wake_join_waker(task);
     }
     detail::release(task, 2);  // the queue's reference and the live list's
 }

@@ -5,6 +5,7 @@
 
 namespace rt {
 
+// ANCHOR: reporter
 // What the runtime calls with an exception that nobody can receive: one a
 // waker's drop threw in a destructor, one a wake threw on the timer's
 // thread. `where` says what the runtime was doing. It may be called on any
@@ -12,9 +13,10 @@ namespace rt {
 using ExceptionReporter = void (*)(const char* where, const std::exception_ptr& error) noexcept;
 
 // Installs `reporter` and returns the one it replaces. Null puts back the
-// default, which prints "rt: <where>: <what()>" on stderr. Like Rust's
+// default, which prints "<where>: <what()>" on stderr. Like Rust's
 // std::panic::set_hook: tests install one to see what was reported.
 ExceptionReporter set_exception_reporter(ExceptionReporter reporter) noexcept;
+// ANCHOR_END: reporter
 
 namespace detail {
 

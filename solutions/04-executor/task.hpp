@@ -12,6 +12,7 @@
 #include "arc.hpp"
 #include "future.hpp"
 #include "join.hpp"
+#include "report.hpp"
 #include "scheduler.hpp"
 #include "task_state.hpp"
 #include "waker.hpp"
@@ -25,6 +26,7 @@ struct TaskVTable {
     // Polls the future. When it finishes (or throws), destroys it, keeps the
     // output (or the exception), and returns true.
     bool (*poll)(TaskHeader* task, Context& cx);
+    // These two report a destructor that throws: nobody waits for it.
     void (*destroy_future)(TaskHeader* task);  // a task closed before completing
     void (*destroy_output)(TaskHeader* task);  // an output nobody will take
     // Moves the output into *(std::optional<Output>*)destination, or rethrows
@@ -78,9 +80,6 @@ private:
 };
 // ANCHOR_END: borrowed-waker
 
-// A detached task threw and nobody will see it: say so on stderr.
-void report_lost_exception(const std::exception_ptr& error) noexcept;
-
 // ANCHOR: task-class
 // A spawned future of type F. While running, the union holds the future;
 // once completed, its output (unless it threw: then `error` is set).
@@ -108,33 +107,57 @@ private:
             if (poll.is_pending()) return false;
             // The value is in `poll`, not in the future: the future can go
             // now, its resources with it, before the output takes its place.
-            t->future_.~F();
+            // Marked gone first: a destructor that throws has ended it too.
             future_alive = false;
+            t->future_.~F();
             if constexpr (std::is_void_v<typename F::Output>) new (&t->output_) Output();
             else new (&t->output_) Output(std::move(poll).value());
         } catch (...) {
-            if (future_alive) t->future_.~F();  // a throwing move of the output comes after it is gone
+            // From the poll, the future's destructor or the output's move:
+            // the task's exception, for its JoinHandle.
             t->error_ = std::current_exception();
+            if (future_alive) destroy_future(task);  // the poll threw: the future goes now
         }
         return true;
     }
     // ANCHOR_END: task-poll
 
     // ANCHOR: task-output
-    static void destroy_future(TaskHeader* task) { self(task)->future_.~F(); }
+    // The next two run where nobody waits for an exception (the executor's
+    // destructor, a detached task): a destructor that throws is reported.
+    static void destroy_future(TaskHeader* task) noexcept {
+        try {
+            self(task)->future_.~F();
+        } catch (...) {
+            report_exception("rt::Executor: a task's future threw from its destructor");
+        }
+    }
 
-    static void destroy_output(TaskHeader* task) {
+    static void destroy_output(TaskHeader* task) noexcept {
         Task* t = self(task);
-        if (t->error_) report_lost_exception(t->error_);
-        else t->output_.~Output();
+        if (t->error_) report_exception("rt: a detached task ended with an exception nobody awaited", t->error_);
+        else drop_output(t);
         t->error_ = nullptr;
     }
 
     static void take_output(TaskHeader* task, void* destination) {
         Task* t = self(task);
         if (t->error_) std::rethrow_exception(std::exchange(t->error_, nullptr));
+        // The output leaves the task whether its move succeeds or throws: an
+        // exception goes to whoever polls the handle, and nothing stays behind.
+        struct Drop {
+            Task* t;
+            ~Drop() { drop_output(t); }
+        } drop{t};
         static_cast<std::optional<Output>*>(destination)->emplace(std::move(t->output_));
-        t->output_.~Output();
+    }
+
+    static void drop_output(Task* t) noexcept {
+        try {
+            t->output_.~Output();
+        } catch (...) {
+            report_exception("rt::Executor: a task's output threw from its destructor");
+        }
     }
 
     static void deallocate(TaskHeader* task) { delete self(task); }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "arc_waker.hpp"
+#include "scheduler.hpp"
 
 namespace rt::detail {
 
@@ -18,6 +19,12 @@ BlockOnThread::Guard::Guard(BlockOnThread& thread) : thread_(thread) {
         throw std::logic_error(
             "rt::block_on: nested call: this thread is already inside rt::block_on, "
             "which cannot go on polling its own future while this one blocks");
+    // A task, or run_until_idle, runs here: the executor's loop is below us
+    // on this thread, and blocking would stop it and every task with it.
+    if (ExecutorThread::current() != nullptr)
+        throw std::logic_error(
+            "rt::block_on: nested call: this thread is running an executor (a task, or run_until_idle), "
+            "whose tasks cannot run while this call blocks");
     thread_.running_ = true;
 }
 

@@ -1,9 +1,10 @@
 // Executor: runs many tasks on one thread, and a main future beside them.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "arc.hpp"
@@ -37,11 +38,14 @@ public:
     Executor& operator=(const Executor&) = delete;
 
     // Makes a task of `future` (one allocation) and queues it. From the
-    // thread that runs this executor, or while none does.
+    // thread that runs this executor, or from any thread while none does;
+    // from another thread while one does, throws std::logic_error. Once
+    // the executor is being destroyed, the task is closed at once.
     template <Future F>
     JoinHandle<typename F::Output> spawn(F future);
 
     // Runs `future` and the tasks until `future` is ready; returns its output.
+    // One thread at a time runs an executor: a second throws std::logic_error.
     template <Future F>
     typename F::Output block_on(F future);
 
@@ -69,6 +73,7 @@ private:
 
     // Marks this thread as running the executor while it exists: rt::spawn
     // finds it, and wakes on this thread go to the local queue, unlocked.
+    // Throws std::logic_error if another thread runs it.
     class Running {
     public:
         explicit Running(Executor& executor);
@@ -77,9 +82,8 @@ private:
         Running& operator=(const Running&) = delete;
 
     private:
-        Executor& executor_;
+        Executor& executor_;  // first: enter() refuses before anything else is set
         Executor* previous_;
-        bool was_running_;  // run_until_idle may run inside a task: restore, do not clear
         detail::ExecutorThread thread_;
     };
 
@@ -88,25 +92,30 @@ private:
 
     void run_task(detail::TaskHeader* task);
     void complete(detail::TaskHeader* task);
+    void enqueue(detail::TaskHeader* task);
     void link(detail::TaskHeader* task) noexcept;
     void unlink(detail::TaskHeader* task) noexcept;
-    void check_spawn_allowed() const;
+    Executor& enter();
+    void leave() noexcept;
 
     Arc<detail::Scheduler> scheduler_;
-    detail::TaskHeader* live_ = nullptr;  // list of live tasks, for the destructor
+    // The list of live tasks, for the destructor: the running thread's, or
+    // while none runs, whoever holds mutex_.
+    detail::TaskHeader* live_ = nullptr;
     std::size_t live_count_ = 0;
-    std::atomic<bool> running_{false};  // a thread is inside block_on or run_until_idle
+    std::mutex mutex_;       // guards the two below, and the list while none runs
+    std::thread::id runner_;  // the thread inside block_on or run_until_idle...
+    std::size_t depth_ = 0;   // ...and how deep: run_until_idle may run inside a task
 };
 
 template <Future F>
 JoinHandle<typename F::Output> Executor::spawn(F future) {
     using namespace detail::task_state;
-    check_spawn_allowed();
     // Three references: the live list, the ready queue, the JoinHandle.
     auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
-    link(task);
-    scheduler_->push(task);
-    return JoinHandle<typename F::Output>(task);
+    JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
+    enqueue(task);
+    return result;
 }
 
 template <Future F>

@@ -4,14 +4,20 @@
 
 #include <utility>
 
+#include "report.hpp"
 #include "todo.hpp"
 
 namespace rt {
 
+// ANCHOR: global
 Reactor& Reactor::global() {
-    static Reactor reactor;
-    return reactor;
+    // Never destroyed, as Timer::global(): a TcpStream in a static object
+    // (or in a task of a static executor) may be destroyed at exit after any
+    // static Reactor would be, and its destructor deregisters here.
+    static Reactor* const reactor = new Reactor();
+    return *reactor;
 }
+// ANCHOR_END: global
 
 Reactor::Reactor(Manual) : epoll_(sys::epoll_create()), shutdown_(sys::event_fd()) {
     sys::Result added = sys::epoll_add(epoll_.get(), shutdown_.get(), EPOLLIN, shutdown_token);
@@ -80,6 +86,7 @@ std::size_t Reactor::size() const {
 
 // ANCHOR: poll-ready
 Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, Context& cx) {
+    std::optional<Waker> replaced;  // declared first, so dropped after unlocking: a drop may run any code
     std::lock_guard lock(registration.mutex);
     bool& ready = direction == Direction::read ? registration.readable : registration.writable;
     std::optional<Waker>& waker = direction == Direction::read ? registration.reader : registration.writer;
@@ -87,7 +94,10 @@ Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, 
         ready = false;  // used up: the operation will find out for itself
         return rt::ready();
     }
-    if (!waker || !waker->will_wake(cx.waker())) waker = cx.waker();
+    if (!waker || !waker->will_wake(cx.waker())) {
+        replaced.swap(waker);
+        waker.emplace(cx.waker());
+    }
     return pending;
 }
 // ANCHOR_END: poll-ready
@@ -132,9 +142,18 @@ void Reactor::dispatch(const epoll_event* events, int count) {
             }
         }
         // Wake outside the lock: the woken task may be polled at once, on
-        // another thread, and call poll_ready().
-        if (reader) std::move(*reader).wake();
-        if (writer) std::move(*writer).wake();
+        // another thread, and call poll_ready(). A wake that throws has
+        // nobody to catch it on the reactor's thread: report it, go on.
+        auto wake = [](std::optional<Waker>& waker) {
+            if (!waker) return;
+            try {
+                std::move(*waker).wake();
+            } catch (...) {
+                detail::report_exception("rt::Reactor: a waker's wake threw");
+            }
+        };
+        wake(reader);
+        wake(writer);
     }
     // END EXERCISE ex1
 }

@@ -69,9 +69,51 @@ struct ReadyThrowingOutput {
     rt::Poll<ThrowsOnMove> poll(rt::Context&) { return ThrowsOnMove{}; }
 };
 
+// Ready at once; its destructor, which the task runs as soon as it is
+// ready, throws. Counts its destructions.
+struct ThrowsWhenDestroyedAfterReady {
+    using Output = int;
+    std::atomic<int>* destroyed;
+    explicit ThrowsWhenDestroyedAfterReady(std::atomic<int>* d) : destroyed(d) {}
+    ThrowsWhenDestroyedAfterReady(ThrowsWhenDestroyedAfterReady&& other) noexcept
+        : destroyed(std::exchange(other.destroyed, nullptr)) {}
+    ~ThrowsWhenDestroyedAfterReady() noexcept(false) {
+        if (destroyed == nullptr) return;
+        ++*destroyed;
+        throw std::runtime_error("the future threw from its destructor");
+    }
+    rt::Poll<int> poll(rt::Context&) { return 1; }
+};
+
 struct Throws {
     using Output = int;
     rt::Poll<int> poll(rt::Context&) { throw std::runtime_error("the task failed"); }
+};
+
+// Pending forever; its destructor throws (a moved-from one does not).
+struct ThrowsWhenDestroyed {
+    using Output = int;
+    bool armed = true;
+    ThrowsWhenDestroyed() = default;
+    ThrowsWhenDestroyed(ThrowsWhenDestroyed&& other) noexcept : armed(std::exchange(other.armed, false)) {}
+    ~ThrowsWhenDestroyed() noexcept(false) {
+        if (armed) throw std::runtime_error("the future threw from its destructor");
+    }
+    rt::Poll<int> poll(rt::Context&) { return rt::pending; }
+};
+
+// Polls another task's handle once with a waker of its own choosing (not the
+// task's), then is ready; the handle stays where it is, awaited by that waker.
+template <class T>
+struct PollsHandleWith {
+    using Output = void;
+    std::optional<rt::JoinHandle<T>>* handle;
+    const rt::Waker* waker;
+    rt::Poll<void> poll(rt::Context&) {
+        rt::Context cx(*waker);
+        (void)(*handle)->poll(cx);
+        return rt::ready();
+    }
 };
 
 }  // namespace test

@@ -45,6 +45,47 @@ struct Spinner {
     }
 };
 
+// Adds one to *ran when polled, and is ready.
+struct AddsOne {
+    using Output = void;
+    std::atomic<int>* ran;
+    rt::Poll<void> poll(rt::Context&) {
+        ++*ran;
+        return rt::ready();
+    }
+};
+
+// Its first poll starts another thread, which tries to run the same executor
+// (run_until_idle, then block_on) and keeps the errors; ready once it is done.
+struct AnotherThreadTries {
+    using Output = void;
+    rt::Executor* executor;
+    std::vector<std::string>* errors;
+    std::optional<test::Thread>* other;
+    std::atomic<bool>* done;
+
+    rt::Poll<void> poll(rt::Context& cx) {
+        if (!other->has_value()) {
+            other->emplace([executor = executor, errors = errors, done = done, waker = cx.waker()] {
+                try {
+                    executor->run_until_idle();
+                } catch (const std::logic_error& e) {
+                    errors->push_back(e.what());
+                }
+                try {
+                    (void)executor->block_on(rt::Ready<int>(1));
+                } catch (const std::logic_error& e) {
+                    errors->push_back(e.what());
+                }
+                done->store(true);
+                waker.wake_by_ref();
+            });
+            return rt::pending;
+        }
+        return done->load() ? rt::ready() : rt::pending;
+    }
+};
+
 struct NestedBlockOn {
     using Output = int;
     rt::Executor* executor;
@@ -206,5 +247,52 @@ TEST_SUITE("ex4: Executor::block_on") {
             CHECK(destroyed == 0);
         }
         CHECK(destroyed == 1);
+    }
+
+    TEST_CASE("a second thread may not run an executor that a thread runs: it is refused with a clear error") {
+        rt::Executor executor;
+        std::vector<std::string> errors;
+        std::optional<test::Thread> other;
+        std::atomic<bool> done{false};
+        test::bounded("Executor::block_on while another thread tries to run the executor", [&] {
+            executor.block_on(AnotherThreadTries{&executor, &errors, &other, &done});
+            return 0;
+        });
+        REQUIRE(other.has_value());
+        other->join();
+        std::string refused = "rt::Executor: already running on another thread; one thread at a time may run an executor";
+        CHECK(errors == std::vector<std::string>{refused, refused});
+    }
+
+    TEST_CASE("spawns from another thread are queued or refused, never racing the thread that runs the executor") {
+        rt::Executor executor;
+        std::atomic<int> ran{0}, accepted{0};
+        REQUIRE(test::bounded("Executor::block_on", [&] { return executor.block_on(rt::Ready<int>(1)); }) == 1);
+        std::atomic<bool> stop{false};
+        // Spawns while the executor starts and stops, again and again: a
+        // spawn must either go in whole, or be refused.
+        test::Thread spawner([&] {
+            for (int i = 0; i < 20'000 && !stop; ++i) {
+                try {
+                    executor.spawn(AddsOne{&ran}).detach();
+                    ++accepted;
+                } catch (const std::logic_error&) {
+                }
+            }
+        });
+        test::bounded("200 turns of block_on beside a thread that spawns", [&] {
+            for (int turn = 0; turn < 200; ++turn)
+                executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+                    std::vector<rt::JoinHandle<void>> handles;
+                    for (int i = 0; i < 5; ++i) handles.push_back(rt::spawn(AddsOne{&ran}));
+                    return rt::join_in_order(std::move(handles));
+                }));
+            return 0;
+        }, 60'000ms);
+        stop = true;
+        spawner.join();
+        executor.run_until_idle();  // what came after the last turn
+        CHECK(ran == accepted + 200 * 5);
+        CHECK(executor.live_tasks() == 0);
     }
 }

@@ -13,6 +13,28 @@
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// Counts the instances alive. Its third move throws: the first takes it into
+// the Poll, the second into the task, the third out to the handle's poller.
+struct ThrowsOnThirdMove {
+    static inline std::atomic<int> alive{0};
+    int moves = 0;
+    ThrowsOnThirdMove() { ++alive; }
+    ThrowsOnThirdMove(ThrowsOnThirdMove&& other) : moves(other.moves + 1) {
+        if (moves == 3) throw std::runtime_error("the output could not move");
+        ++alive;
+    }
+    ~ThrowsOnThirdMove() { --alive; }
+};
+
+struct ReadyThrowsOnThirdMove {
+    using Output = ThrowsOnThirdMove;
+    rt::Poll<ThrowsOnThirdMove> poll(rt::Context&) { return ThrowsOnThirdMove(); }
+};
+
+}  // namespace
+
 TEST_SUITE("ex3: JoinHandle::poll") {
     TEST_CASE("a handle is pending until its task completes, then gives its output; its waker is woken once") {
         test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
@@ -82,6 +104,17 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
     }
 
+    TEST_CASE("a handle rethrows what its future's destructor threw") {
+        rt::Executor executor;
+        std::atomic<int> destroyed{0};
+        auto handle = executor.spawn(test::ThrowsWhenDestroyedAfterReady(&destroyed));
+        REQUIRE(executor.run_until_idle() == 1);
+        test::WakeCounter counter;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the future threw from its destructor", std::runtime_error);
+    }
+
     TEST_CASE("a handle polled with ever new wakers on one thread while the task completes on another") {
         // Each poll with a waker that will_wake does not recognise writes the join-waker slot: it must take
         // the slot back from the executor first. ThreadSanitizer sees a write while JOIN_WAKER is set.
@@ -149,5 +182,19 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         }));
         awaiting.join();
         CHECK(result == 42);
+    }
+
+    TEST_CASE("an output that throws as it moves out to the handle: the poll throws, and the output is not leaked") {
+        ThrowsOnThirdMove::alive = 0;
+        test::WakeCounter counter;  // before the executor: a task may hold its waker until the executor goes
+        rt::Executor executor;
+        rt::Waker waker = counter.waker();
+        rt::Context cx(waker);
+        auto handle = executor.spawn(ReadyThrowsOnThirdMove{});
+        REQUIRE(handle.poll(cx).is_pending());
+        executor.run_until_idle();
+        CHECK(ThrowsOnThirdMove::alive == 1);  // in the task
+        CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
+        CHECK(ThrowsOnThirdMove::alive == 0);
     }
 }

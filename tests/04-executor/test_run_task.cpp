@@ -9,8 +9,10 @@
 
 #include "alloc_counter.hpp"
 #include "counting_waker.hpp"
+#include "reports.hpp"
 #include "rt.hpp"
 #include "task_helpers.hpp"
+#include "throwing_waker.hpp"
 
 using namespace std::chrono_literals;
 
@@ -23,6 +25,35 @@ struct Logs {
     std::string name;
     rt::Poll<void> poll(rt::Context&) {
         log->push_back(name);
+        return rt::ready();
+    }
+};
+
+// An output whose destructor throws (a moved-from one does not).
+struct ThrowsWhenDropped {
+    bool armed = true;
+    ThrowsWhenDropped() = default;
+    ThrowsWhenDropped(ThrowsWhenDropped&& other) noexcept : armed(std::exchange(other.armed, false)) {}
+    ~ThrowsWhenDropped() noexcept(false) {
+        if (armed) throw std::runtime_error("the output threw from its destructor");
+    }
+};
+
+struct ReadyThrowsWhenDropped {
+    using Output = ThrowsWhenDropped;
+    rt::Poll<ThrowsWhenDropped> poll(rt::Context&) { return ThrowsWhenDropped(); }
+};
+
+// Calls rt::block_on inside its poll, and keeps the error that throws.
+struct BlocksInside {
+    using Output = void;
+    std::string* error;
+    rt::Poll<void> poll(rt::Context&) {
+        try {
+            (void)rt::block_on(rt::Ready<int>(1));
+        } catch (const std::logic_error& e) {
+            *error = e.what();
+        }
         return rt::ready();
     }
 };
@@ -135,5 +166,75 @@ TEST_SUITE("ex2: run_task: poll a task") {
         }
         CHECK(destroyed == 5);
         CHECK(rt::Timer::global().size() == 0);
+    }
+
+    TEST_CASE("a future whose destructor throws is destroyed once, and the executor goes on") {
+        // (That its handle rethrows what it threw is JoinHandle::poll's business: ex3 tests it.)
+        rt::Executor executor;
+        std::atomic<int> destroyed{0};
+        auto handle = executor.spawn(test::ThrowsWhenDestroyedAfterReady(&destroyed));
+        REQUIRE(executor.run_until_idle() == 1);
+        CHECK(destroyed == 1);
+        CHECK(executor.live_tasks() == 0);
+    }
+
+    TEST_CASE("rt::block_on inside a task that run_until_idle runs is refused: it would stop every task") {
+        rt::Executor executor;
+        std::string error;
+        executor.spawn(BlocksInside{&error}).detach();
+        REQUIRE(executor.run_until_idle() == 1);
+        CHECK(error ==
+              "rt::block_on: nested call: this thread is running an executor (a task, or run_until_idle), whose "
+              "tasks cannot run while this call blocks");
+    }
+
+    TEST_CASE("a handle's waker that throws when its task completes is reported; the executor goes on") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        rt::Waker bad = thrower.waker();
+        rt::Executor executor;
+        std::optional<rt::JoinHandle<int>> handle;
+        // Spawned first, so run first: it leaves `bad` in the next task's handle.
+        executor.spawn(test::PollsHandleWith<int>{&handle, &bad}).detach();
+        handle.emplace(executor.spawn(rt::Ready<int>(7)));
+        REQUIRE(executor.run_until_idle() == 2);
+        CHECK(reports.lines() == std::vector<std::string>{
+                                     "rt::Executor: the waker of a task's JoinHandle threw from wake: "
+                                     "the waker threw from wake"});
+        CHECK(thrower.wakes == 1);
+        CHECK(thrower.live() == 1);  // ours
+        CHECK(executor.live_tasks() == 0);
+        test::WakeCounter counter;
+        rt::Waker good = counter.waker();
+        rt::Context cx(good);
+        rt::Poll<int> poll = handle->poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == 7);
+    }
+
+    TEST_CASE("a handle's waker that throws when the executor closes its task is reported") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        rt::Waker bad = thrower.waker();
+        std::optional<rt::JoinHandle<void>> handle;
+        {
+            rt::Executor executor;
+            executor.spawn(test::PollsHandleWith<void>{&handle, &bad}).detach();
+            handle.emplace(executor.spawn(rt::sleep(10s)));
+            REQUIRE(executor.run_until_idle() == 2);
+        }
+        CHECK(reports.count() == 1);
+        CHECK(thrower.live() == 1);  // ours
+    }
+
+    TEST_CASE("a detached task's output whose destructor throws is reported") {
+        test::CatchReports reports;
+        rt::Executor executor;
+        executor.spawn(ReadyThrowsWhenDropped{}).detach();
+        REQUIRE(executor.run_until_idle() == 1);
+        CHECK(executor.live_tasks() == 0);
+        CHECK(reports.lines() == std::vector<std::string>{
+                                     "rt::Executor: a task's output threw from its destructor: "
+                                     "the output threw from its destructor"});
     }
 }

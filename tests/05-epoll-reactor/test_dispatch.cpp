@@ -5,11 +5,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "child_process.hpp"
 #include "counting_waker.hpp"
 #include "io_helpers.hpp"
+#include "reports.hpp"
 #include "rt.hpp"
 #include "threads.hpp"
+#include "throwing_waker.hpp"
 
 using namespace std::chrono_literals;
 using Direction = rt::Reactor::Direction;
@@ -171,5 +177,63 @@ TEST_SUITE("ex1: Reactor::dispatch") {
         test::send_text(sockets.peer, "data");
         CHECK(test::eventually([&] { return reader.wakes == 1; }, 5000ms));
         reactor.remove(registration);
+    }
+
+    TEST_CASE("a wake that throws is reported, and the other direction is still woken") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        test::WakeCounter writer;
+        rt::Reactor reactor{rt::Reactor::Manual{}};
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        reactor.dispatch(nullptr, 0);  // (the stub fails here)
+        rt::Waker r = thrower.waker(), w = writer.waker();
+        rt::Context cx_r(r), cx_w(w);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_r).is_pending());
+        CHECK(reactor.poll_ready(*registration, Direction::write, cx_w).is_pending());
+        epoll_event hang_up = event_for(*registration, EPOLLHUP);
+        reactor.dispatch(&hang_up, 1);
+        CHECK(thrower.wakes == 1);
+        CHECK(writer.wakes == 1);
+        CHECK(reports.lines() == std::vector<std::string>{"rt::Reactor: a waker's wake threw: the waker threw from wake"});
+        CHECK(thrower.live() == 1);  // ours
+        reactor.remove(registration);
+    }
+
+    TEST_CASE("the reactor's thread survives a wake that throws, and goes on dispatching") {
+        rt::Reactor{rt::Reactor::Manual{}}.dispatch(nullptr, 0);  // (the stub fails here, not on the reactor's thread)
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        test::WakeCounter reader;
+        rt::Reactor reactor;
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        rt::Waker bad = thrower.waker(), good = reader.waker();
+        rt::Context cx_bad(bad), cx_good(good);
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_bad).is_pending());
+        test::send_text(sockets.peer, "x");
+        REQUIRE(test::eventually([&] { return reports.count() == 1; }, 5000ms));
+        char byte;
+        CHECK(::read(sockets.ours, &byte, 1) == 1);  // take the byte, as a reader would
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_good).is_ready());    // the old edge
+        CHECK(reactor.poll_ready(*registration, Direction::read, cx_good).is_pending());
+        test::send_text(sockets.peer, "y");
+        CHECK(test::eventually([&] { return reader.wakes == 1; }, 5000ms));
+        reactor.remove(registration);
+    }
+
+    TEST_CASE("the global reactor outlives a static stream destroyed at exit (run in a child process)") {
+        rt::Reactor{rt::Reactor::Manual{}}.dispatch(nullptr, 0);  // (the stub fails here, not on the reactor's thread)
+        // In the child, this static is made before the global reactor, so it
+        // is destroyed after it, at exit: ~TcpStream then deregisters there.
+        static std::optional<rt::TcpStream> kept;
+        auto [ours, peer] = test::tcp_pair();
+        kept.emplace(rt::TcpStream::adopt(rt::sys::Fd(ours), "the test's peer"));
+        if (test::in_child()) return;  // leave it for the end of the process
+        kept.reset();
+        ::close(peer);
+        test::ChildResult child = test::run_in_child(doctest::getContextOptions()->currentTest->m_name);
+        INFO(child.report());
+        CHECK(child.ok());
     }
 }
