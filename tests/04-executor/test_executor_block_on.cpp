@@ -138,6 +138,27 @@ TEST_SUITE("ex4: Executor::block_on") {
         CHECK(out == 299);
     }
 
+    TEST_CASE("the main future is polled only when woken, not at every turn of the loop") {
+        // The main future awaits a task that the timer wakes twice: three turns of the loop run it.
+        struct AwaitsSleepyTask {
+            using Output = int;
+            int* polls;
+            std::optional<rt::JoinHandle<int>> task;
+            rt::Poll<int> poll(rt::Context& cx) {
+                ++*polls;
+                if (!task) task = rt::spawn(rt::Then(rt::sleep(5ms), [] {
+                    return rt::Then(rt::sleep(5ms), [] { return rt::Ready<int>(7); });
+                }));
+                return task->poll(cx);
+            }
+        };
+        int polls = 0;
+        rt::Executor executor;
+        CHECK(executor.block_on(AwaitsSleepyTask{&polls, {}}) == 7);
+        INFO("poll the main future when its flag says it was woken: once at the start, once when the task is done");
+        CHECK(polls == 2);
+    }
+
     TEST_CASE("rt::spawn inside a running task spawns on the same executor") {
         rt::Executor executor;
         int out = test::bounded("a task spawning a task", [&] {
