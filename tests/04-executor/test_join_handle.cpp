@@ -3,13 +3,17 @@
 #include <thread>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "counting_waker.hpp"
+#include "reports.hpp"
 #include "rt.hpp"
 #include "task_helpers.hpp"
 #include "threads.hpp"
+#include "throwing_waker.hpp"
 
 using namespace std::chrono_literals;
 
@@ -102,6 +106,30 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
         CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
+    }
+
+    TEST_CASE("a handle's waker that throws when its task completes is reported; the executor goes on") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        rt::Waker bad = thrower.waker();
+        rt::Executor executor;
+        std::optional<rt::JoinHandle<int>> handle;
+        // Spawned first, so run first: it leaves `bad` in the next task's handle.
+        executor.spawn(test::PollsHandleWith<int>{&handle, &bad}).detach();
+        handle.emplace(executor.spawn(rt::Ready<int>(7)));
+        REQUIRE(executor.run_until_idle() == 2);
+        CHECK(reports.lines() == std::vector<std::string>{
+                                     "rt::Executor: the waker of a task's JoinHandle threw from wake: "
+                                     "the waker threw from wake"});
+        CHECK(thrower.wakes == 1);
+        CHECK(thrower.live() == 1);  // ours
+        CHECK(executor.live_tasks() == 0);
+        test::WakeCounter counter;
+        rt::Waker good = counter.waker();
+        rt::Context cx(good);
+        rt::Poll<int> poll = handle->poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == 7);
     }
 
     TEST_CASE("a handle rethrows what its future's destructor threw") {

@@ -188,30 +188,6 @@ TEST_SUITE("ex2: run_task: poll a task") {
               "tasks cannot run while this call blocks");
     }
 
-    TEST_CASE("a handle's waker that throws when its task completes is reported; the executor goes on") {
-        test::CatchReports reports;
-        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
-        rt::Waker bad = thrower.waker();
-        rt::Executor executor;
-        std::optional<rt::JoinHandle<int>> handle;
-        // Spawned first, so run first: it leaves `bad` in the next task's handle.
-        executor.spawn(test::PollsHandleWith<int>{&handle, &bad}).detach();
-        handle.emplace(executor.spawn(rt::Ready<int>(7)));
-        REQUIRE(executor.run_until_idle() == 2);
-        CHECK(reports.lines() == std::vector<std::string>{
-                                     "rt::Executor: the waker of a task's JoinHandle threw from wake: "
-                                     "the waker threw from wake"});
-        CHECK(thrower.wakes == 1);
-        CHECK(thrower.live() == 1);  // ours
-        CHECK(executor.live_tasks() == 0);
-        test::WakeCounter counter;
-        rt::Waker good = counter.waker();
-        rt::Context cx(good);
-        rt::Poll<int> poll = handle->poll(cx);
-        REQUIRE(poll.is_ready());
-        CHECK(poll.value() == 7);
-    }
-
     TEST_CASE("a handle's waker that throws when the executor closes its task is reported") {
         test::CatchReports reports;
         test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
