@@ -101,10 +101,11 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         rt::Executor executor;
         std::atomic<int> destroyed{0};
         auto handle = executor.spawn(test::ReadyThrowingOutput(&destroyed));
-        REQUIRE(executor.run_until_idle() == 1);
         test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
+        REQUIRE(handle.poll(cx).is_pending());  // (the stub fails here)
+        REQUIRE(executor.run_until_idle() == 1);
         CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the output could not move", std::runtime_error);
     }
 
@@ -113,11 +114,10 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
         rt::Waker bad = thrower.waker();
         rt::Executor executor;
-        std::optional<rt::JoinHandle<int>> handle;
-        // Spawned first, so run first: it leaves `bad` in the next task's handle.
-        executor.spawn(test::PollsHandleWith<int>{&handle, &bad}).detach();
-        handle.emplace(executor.spawn(rt::Ready<int>(7)));
-        REQUIRE(executor.run_until_idle() == 2);
+        std::optional<rt::JoinHandle<int>> handle(executor.spawn(rt::Ready<int>(7)));
+        rt::Context bad_cx(bad);
+        REQUIRE(handle->poll(bad_cx).is_pending());  // leaves `bad` as the join waker (the stub fails here)
+        REQUIRE(executor.run_until_idle() == 1);
         CHECK(reports.lines() == std::vector<std::string>{
                                      "rt::Executor: the waker of a task's JoinHandle threw from wake: "
                                      "the waker threw from wake"});
@@ -136,10 +136,11 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         rt::Executor executor;
         std::atomic<int> destroyed{0};
         auto handle = executor.spawn(test::ThrowsWhenDestroyedAfterReady(&destroyed));
-        REQUIRE(executor.run_until_idle() == 1);
         test::WakeCounter counter;
         rt::Waker waker = counter.waker();
         rt::Context cx(waker);
+        REQUIRE(handle.poll(cx).is_pending());  // (the stub fails here)
+        REQUIRE(executor.run_until_idle() == 1);
         CHECK_THROWS_WITH_AS((void)handle.poll(cx), "the future threw from its destructor", std::runtime_error);
     }
 
