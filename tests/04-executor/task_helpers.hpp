@@ -102,18 +102,4 @@ struct ThrowsWhenDestroyed {
     rt::Poll<int> poll(rt::Context&) { return rt::pending; }
 };
 
-// Polls another task's handle once with a waker of its own choosing (not the
-// task's), then is ready; the handle stays where it is, awaited by that waker.
-template <class T>
-struct PollsHandleWith {
-    using Output = void;
-    std::optional<rt::JoinHandle<T>>* handle;
-    const rt::Waker* waker;
-    rt::Poll<void> poll(rt::Context&) {
-        rt::Context cx(*waker);
-        (void)(*handle)->poll(cx);
-        return rt::ready();
-    }
-};
-
 }  // namespace test

@@ -132,6 +132,22 @@ TEST_SUITE("ex3: JoinHandle::poll") {
         CHECK(poll.value() == 7);
     }
 
+    TEST_CASE("a handle's waker that throws when the executor closes its task is reported") {
+        test::CatchReports reports;
+        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
+        rt::Waker bad = thrower.waker();
+        std::optional<rt::JoinHandle<void>> handle;
+        {
+            rt::Executor executor;
+            handle.emplace(executor.spawn(rt::sleep(10s)));
+            rt::Context bad_cx(bad);
+            REQUIRE(handle->poll(bad_cx).is_pending());  // leaves `bad` as the join waker (the stub fails here)
+            REQUIRE(executor.run_until_idle() == 1);
+        }
+        CHECK(reports.count() == 1);
+        CHECK(thrower.live() == 1);  // ours
+    }
+
     TEST_CASE("a handle rethrows what its future's destructor threw") {
         rt::Executor executor;
         std::atomic<int> destroyed{0};

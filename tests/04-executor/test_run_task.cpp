@@ -188,21 +188,6 @@ TEST_SUITE("ex2: run_task: poll a task") {
               "tasks cannot run while this call blocks");
     }
 
-    TEST_CASE("a handle's waker that throws when the executor closes its task is reported") {
-        test::CatchReports reports;
-        test::ThrowingWaker thrower(test::ThrowingWaker::on_wake);
-        rt::Waker bad = thrower.waker();
-        std::optional<rt::JoinHandle<void>> handle;
-        {
-            rt::Executor executor;
-            executor.spawn(test::PollsHandleWith<void>{&handle, &bad}).detach();
-            handle.emplace(executor.spawn(rt::sleep(10s)));
-            REQUIRE(executor.run_until_idle() == 2);
-        }
-        CHECK(reports.count() == 1);
-        CHECK(thrower.live() == 1);  // ours
-    }
-
     TEST_CASE("a detached task's output whose destructor throws is reported") {
         test::CatchReports reports;
         rt::Executor executor;
