@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +55,28 @@ struct AsksBack {
         rt::Context cx(rt::Waker::noop());
         (void)reactor->poll_ready(*registration, Direction::read, cx);
         ++wakes;
+    }
+};
+
+// Once armed, checks as it is destroyed at exit that the global reactor
+// still works: its thread must wake a reader when data arrives. Ends the
+// process with code 3 if not.
+struct ChecksReactorAtExit {
+    bool armed = false;
+    ~ChecksReactorAtExit() {
+        if (!armed) return;
+        rt::Reactor& reactor = rt::Reactor::global();
+        SocketPair sockets;
+        auto registration = reactor.add(sockets.ours);
+        test::WakeCounter reader;
+        rt::Waker waker = reader.waker();
+        rt::Context cx(waker);
+        bool woken = reactor.poll_ready(*registration, Direction::read, cx).is_pending() &&
+                     (test::send_text(sockets.peer, "x"), test::eventually([&] { return reader.wakes == 1; }, 5000ms));
+        reactor.remove(registration);
+        if (woken) return;
+        std::fputs("at exit, the global reactor no longer wakes a reader\n", stderr);
+        std::_Exit(3);
     }
 };
 
@@ -224,12 +248,17 @@ TEST_SUITE("ex1: Reactor::dispatch") {
 
     TEST_CASE("the global reactor outlives a static stream destroyed at exit (run in a child process)") {
         rt::Reactor{rt::Reactor::Manual{}}.dispatch(nullptr, 0);  // (the stub fails here, not on the reactor's thread)
-        // In the child, this static is made before the global reactor, so it
-        // is destroyed after it, at exit: ~TcpStream then deregisters there.
+        // In the child, these statics are made before the global reactor, so
+        // they are destroyed after it, at exit: ~TcpStream then deregisters
+        // there, and the checker tries to wait for data through it.
+        static ChecksReactorAtExit checker;
         static std::optional<rt::TcpStream> kept;
         auto [ours, peer] = test::tcp_pair();
         kept.emplace(rt::TcpStream::adopt(rt::sys::Fd(ours), "the test's peer"));
-        if (test::in_child()) return;  // leave it for the end of the process
+        if (test::in_child()) {
+            checker.armed = true;
+            return;  // leave them for the end of the process
+        }
         kept.reset();
         ::close(peer);
         test::ChildResult child = test::run_in_child(doctest::getContextOptions()->currentTest->m_name);
