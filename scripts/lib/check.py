@@ -261,7 +261,7 @@ def accountable_items(report: Report, chapters: list[Chapter], sanitizers: bool)
                 if mutant.sanitizer and not sanitizers:
                     continue
                 outcome = mutants.mutant_outcome(scratch, chapter, index, mutant)
-                how = f" ({outcome.how[0][:90]})" if outcome.ok and outcome.how else ""
+                how = f" ({outcome.how[:90]})" if outcome.ok and outcome.how else ""
                 build = f", {mutant.sanitizer} sanitizer" if mutant.sanitizer else ""
                 report.item(f"{mutant.label(chapter)} is caught{build}{how}", outcome.ok, outcome.detail)
             if len(own) < 3:

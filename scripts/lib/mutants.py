@@ -25,9 +25,8 @@ report or a hang all count) and must compile (else it proves nothing).
 from __future__ import annotations
 
 import os
-import shutil
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import builds
@@ -64,8 +63,8 @@ class Mutant:
 @dataclass
 class Outcome:
     ok: bool
-    detail: str = ""
-    how: list[str] = field(default_factory=list)
+    detail: str = ""  # why it failed
+    how: str = ""  # how a caught mutant made the tests fail
 
 
 def load(chapter: Chapter) -> list[Mutant]:
@@ -219,12 +218,8 @@ def mutant_outcome(scratch: Scratch, chapter: Chapter, index: int, mutant: Mutan
         return Outcome(False, f"the mutant does not compile, so it proves nothing; fix its edit:\n{error}")
     if run.passed:
         return Outcome(False, f"the tests pass on this wrong answer ({mutant.why}): a test is missing")
-    return Outcome(True, how=[how_it_failed(run)])
+    return Outcome(True, how=how_it_failed(run))
 
 
 def reset(scratch: Scratch, chapter: Chapter) -> None:
     write_chapter(scratch.source, chapter, generate.expected_files(chapter))
-
-
-def clean(base: Path) -> None:
-    shutil.rmtree(base, ignore_errors=True)
