@@ -1,8 +1,8 @@
 #include "loop_signal.hpp"
 
-#include "todo.hpp"
-
 #include <utility>
+
+#include "todo.hpp"
 
 namespace rt::detail {
 

@@ -22,6 +22,7 @@ int Driver::timeout_ms(std::optional<Timer::TimePoint> next, Timer::TimePoint no
 }
 // ANCHOR_END: timeout
 
+// ANCHOR: turn
 Reactor::Turn Driver::turn(int timeout_ms) {
     ++turns_;
     if (timeout_ms != 0) ++blocking_turns_;
@@ -29,6 +30,7 @@ Reactor::Turn Driver::turn(int timeout_ms) {
     timer_.fire_due();
     return turn;
 }
+// ANCHOR_END: turn
 
 void Driver::shut_down() noexcept {
     shut_down_.store(true, std::memory_order_release);

@@ -13,6 +13,7 @@
 
 namespace rt::detail {
 
+// ANCHOR: driver
 // One executor's I/O and timers. The executor owns it through a shared_ptr,
 // and a leaf future (a Sleep, a TcpStream) holds a copy from its first poll:
 // so the driver's memory outlives the executor while a leaf future may still
@@ -59,6 +60,7 @@ private:
     std::size_t turns_ = 0;  // the loop's thread only
     std::size_t blocking_turns_ = 0;
 };
+// ANCHOR_END: driver
 
 // The driver of the executor that runs on this thread, for a leaf future's
 // first poll. Throws std::logic_error, naming `future`, when none runs here.

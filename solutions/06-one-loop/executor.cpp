@@ -30,6 +30,7 @@ void wake_join_waker(detail::TaskHeader* task) noexcept {
 
 Executor* detail::current_executor() noexcept { return current; }
 
+// ANCHOR: current-driver
 std::shared_ptr<detail::Driver> detail::current_driver(const char* future) {
     if (current == nullptr)
         throw std::logic_error(std::string(future) +
@@ -37,6 +38,7 @@ std::shared_ptr<detail::Driver> detail::current_driver(const char* future) {
                                "Executor::block_on or a task");
     return current->driver_;
 }
+// ANCHOR_END: current-driver
 
 bool detail::Driver::runs_here() const noexcept { return current != nullptr && &current->driver() == this; }
 

@@ -182,6 +182,7 @@ typename F::Output Executor::block_on(F future) {
 }
 // ANCHOR_END: block-on
 
+// ANCHOR: rt-block-on
 // Runs `future` to completion on a fresh executor of its own, on this
 // thread, and returns its output. Inside it, rt::spawn spawns on that
 // executor, and leaf futures (sleeps, streams) use its driver; tasks still
@@ -191,6 +192,7 @@ typename F::Output block_on(F future) {
     Executor executor;
     return executor.block_on(std::move(future));
 }
+// ANCHOR_END: rt-block-on
 
 // Spawns on the executor running the current task (or block_on's future).
 // Throws std::logic_error on a thread that runs no executor.

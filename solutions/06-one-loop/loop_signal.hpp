@@ -9,6 +9,7 @@
 
 namespace rt::detail {
 
+// ANCHOR: loop-signal
 // An eventfd, and a flag that says whether the loop is (about to be) blocked.
 //
 // The loop announces that it will block, then looks at its queues once more,
@@ -51,6 +52,7 @@ private:
     std::atomic<bool> blocking_{false};
     std::atomic<std::size_t> writes_{0};
 };
+// ANCHOR_END: loop-signal
 
 // Test seams of the loop, on this thread only; each runs once, then is
 // cleared. They let a test put a wake from another thread at the worst

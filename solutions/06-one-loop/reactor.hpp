@@ -45,7 +45,6 @@ public:
         std::optional<Waker> writer;
     };
 
-    // ANCHOR: reactor-public
     Reactor();  // throws std::system_error if epoll_create1 fails
     Reactor(const Reactor&) = delete;
     Reactor& operator=(const Reactor&) = delete;
@@ -81,7 +80,6 @@ public:
     void close() noexcept;
 
     std::size_t size() const;  // registrations
-    // ANCHOR_END: reactor-public
 
 private:
     static constexpr std::uint64_t signal_token = 0;  // registrations count from 1
