@@ -8,7 +8,7 @@ namespace rt::detail {
 
 LoopSignal::LoopSignal() : fd_(sys::event_fd()) {}
 
-void LoopSignal::notify() noexcept {
+void LoopSignal::notify() {
     // BEGIN EXERCISE ex1: write the eventfd if the loop announced it will block, once
     rt::todo("ex1: write the eventfd if the loop announced it will block, once");
     // END EXERCISE ex1

@@ -9,7 +9,7 @@ namespace rt::detail {
 LoopSignal::LoopSignal() : fd_(sys::event_fd()) {}
 
 // ANCHOR: notify
-void LoopSignal::notify() noexcept {
+void LoopSignal::notify() {
     // BEGIN EXERCISE ex1: write the eventfd if the loop announced it will block, once
     // exchange, not load: of many wakers, only the first writes; the loop
     // wakes once however many tasks were queued meanwhile.

@@ -36,7 +36,7 @@ public:
 
     // The waker's side, after it has queued its task: writes the eventfd if
     // the loop announced it would block (the first such waker only).
-    void notify() noexcept;
+    void notify();
 
     // Reads the eventfd back to zero, so that epoll_wait blocks again.
     void drain() noexcept;

@@ -193,6 +193,8 @@ class NewChapter(unittest.TestCase):
         self.assertEqual(compare.anchors(chapters[2].solution_dir), [])
         self.assertIn("'03-third'", (root / "meson.build").read_text())
         self.assertTrue((root / "chapters" / "03-third" / "more.cpp").is_file())
+        # A file without an exercise keeps its include of todo.hpp: todo.cpp defines what it declares.
+        self.assertIn('#include "todo.hpp"', (root / "solutions" / "03-third" / "todo.cpp").read_text())
         self.assertTrue((root / "book" / "03-third.md").read_text().startswith("# 03. a third chapter"))
 
     def test_a_number_out_of_order_is_refused(self) -> None:
