@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "clock.hpp"
 #include "future.hpp"
 #include "timer.hpp"
 
@@ -37,6 +38,11 @@ private:
 // A Sleep on the global timer, ready `duration` from now; duration::max()
 // (or any duration past the clock's end) never.
 Sleep sleep(std::chrono::steady_clock::duration duration);
+// The same for any unit: sleep(std::chrono::hours::max()) never ends either.
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> duration) {
+    return sleep(saturating_cast(duration));
+}
 // A Sleep on the global timer, ready at `deadline`.
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline);
 

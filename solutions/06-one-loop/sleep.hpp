@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 
+#include "clock.hpp"
 #include "driver.hpp"
 #include "future.hpp"
 
@@ -40,6 +41,11 @@ private:
 // A Sleep ready `duration` from now; duration::max() (or any duration past
 // the clock's end) never.
 Sleep sleep(std::chrono::steady_clock::duration duration);
+// The same for any unit: sleep(std::chrono::hours::max()) never ends either.
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> duration) {
+    return sleep(saturating_cast(duration));
+}
 // A Sleep ready at `deadline`.
 Sleep sleep_until(std::chrono::steady_clock::time_point deadline);
 

@@ -78,6 +78,17 @@ TEST_SUITE("given: TimerHeap, Timer, JoinAll") {
         CHECK(long_one.deadline() > std::chrono::steady_clock::now() + year - 1min);
     }
 
+    TEST_CASE("a sleep of hours::max() or seconds::max() never ends either: no overflow on the way to nanoseconds") {
+        using TimePoint = std::chrono::steady_clock::time_point;
+        CHECK(rt::sleep(std::chrono::hours::max()).deadline() == TimePoint::max());
+        CHECK(rt::sleep(std::chrono::seconds::max()).deadline() == TimePoint::max());
+        CHECK(rt::saturating_cast(std::chrono::hours::min()) == std::chrono::steady_clock::duration::min());
+        CHECK(rt::saturating_cast(std::chrono::milliseconds(1500)) == std::chrono::microseconds(1'500'000));
+        CHECK(rt::saturating_cast(std::chrono::duration<double>(1e300)) == std::chrono::steady_clock::duration::max());
+        // A sleep in the past is due at once, however far in the past.
+        CHECK(rt::sleep(std::chrono::hours::min()).deadline() < std::chrono::steady_clock::now());
+    }
+
     TEST_CASE("a timer with a thread stops at once when destroyed") {
         auto start = std::chrono::steady_clock::now();
         { rt::Timer timer; }
