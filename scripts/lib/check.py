@@ -11,7 +11,9 @@ Exit status 0 only when nothing failed.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -244,32 +246,72 @@ def example_items(report: Report, config: builds.Config, chapter: Chapter, compa
         report.item(label + " prints what the book shows", got == want, detail)
 
 
+class Collected:
+    """Checks made away from the report (by a worker thread), kept to be reported in order."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, bool, str]] = []
+
+    def item(self, name: str, ok: bool, detail: str = "") -> bool:
+        self.items.append((name, ok, detail))
+        return ok
+
+
+# Chapters checked at once, each worker in a scratch copy of its own. A mutant's rebuild is one
+# file, on one core, and its tests mostly wait on timers and sockets: two at once take little
+# longer than one, on the two cores the check is meant for.
+MUTANT_WORKERS = 2
+
+
 def accountable_items(report: Report, chapters: list[Chapter], sanitizers: bool) -> None:
     """Every exercise passes with only it and those before it solved, and fails on each of its
     mutants (mutants.py), in the learner's build, or the sanitizer build a mutant names."""
-    scratch = mutants.Scratch(ROOT / "build-check" / "mutants")
-    for chapter in chapters:
+    scratches: queue.Queue[mutants.Scratch] = queue.Queue()
+    for n in range(min(MUTANT_WORKERS, len(chapters))):
+        scratches.put(mutants.Scratch(ROOT / "build-check" / "mutants" / str(n)))
+
+    def check_chapter(chapter: Chapter) -> Collected:
+        scratch = scratches.get()
         try:
-            found = mutants.load(chapter)
-        except (mutants.MutantError, course.CourseError) as err:
-            report.item(f"{chapter.dirname}: mutants.toml reads", False, str(err))
-            continue
-        for index, exercise in enumerate(chapter.exercises):
-            outcome = mutants.prefix_outcome(scratch, chapter, index)
-            label = f"{chapter.number}/{exercise.id}: passes with ex1..{exercise.id} solved and the rest stubs"
-            report.item(label, outcome.ok, outcome.detail)
-            own = [m for m in found if m.exercise == exercise.id]
-            for mutant in own:
-                if mutant.sanitizer and not sanitizers:
-                    continue
-                outcome = mutants.mutant_outcome(scratch, chapter, index, mutant)
-                how = f" ({outcome.how[:90]})" if outcome.ok and outcome.how else ""
-                build = f", {mutant.sanitizer} sanitizer" if mutant.sanitizer else ""
-                report.item(f"{mutant.label(chapter)} is caught{build}{how}", outcome.ok, outcome.detail)
-            if len(own) < 3:
-                report.item(f"{chapter.number}/{exercise.id} has at least 3 mutants", False,
-                            f"tests/{chapter.dirname}/mutants.toml has {len(own)} for {exercise.id}")
-        mutants.reset(scratch, chapter)
+            collected = Collected()
+            chapter_accountable_items(collected, scratch, chapter, sanitizers)
+            return collected
+        finally:
+            scratches.put(scratch)
+
+    # The longest chapters (most exercises) first, so that the two workers finish together;
+    # the results are reported in course order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=scratches.qsize()) as pool:
+        futures = {chapter.dirname: pool.submit(check_chapter, chapter)
+                   for chapter in sorted(chapters, key=lambda c: -len(c.exercises))}
+        for chapter in chapters:
+            for name, ok, detail in futures[chapter.dirname].result().items:
+                report.item(name, ok, detail)
+
+
+def chapter_accountable_items(report: Report | Collected, scratch: mutants.Scratch, chapter: Chapter,
+                              sanitizers: bool) -> None:
+    try:
+        found = mutants.load(chapter)
+    except (mutants.MutantError, course.CourseError) as err:
+        report.item(f"{chapter.dirname}: mutants.toml reads", False, str(err))
+        return
+    for index, exercise in enumerate(chapter.exercises):
+        outcome = mutants.prefix_outcome(scratch, chapter, index)
+        label = f"{chapter.number}/{exercise.id}: passes with ex1..{exercise.id} solved and the rest stubs"
+        report.item(label, outcome.ok, outcome.detail)
+        own = [m for m in found if m.exercise == exercise.id]
+        for mutant in own:
+            if mutant.sanitizer and not sanitizers:
+                continue
+            outcome = mutants.mutant_outcome(scratch, chapter, index, mutant)
+            how = f" ({outcome.how[:90]})" if outcome.ok and outcome.how else ""
+            build = f", {mutant.sanitizer} sanitizer" if mutant.sanitizer else ""
+            report.item(f"{mutant.label(chapter)} is caught{build}{how}", outcome.ok, outcome.detail)
+        if len(own) < 3:
+            report.item(f"{chapter.number}/{exercise.id} has at least 3 mutants", False,
+                        f"tests/{chapter.dirname}/mutants.toml has {len(own)} for {exercise.id}")
+    mutants.reset(scratch, chapter)
 
 
 # ---------------------------------------------------------------- fuzzing
