@@ -24,7 +24,6 @@ import course
 from course import Chapter
 
 TODO_INCLUDE = re.compile(r'^\s*#include "todo\.hpp"\s*$')
-TODO_KEEP = '#include "todo.hpp"  // kept\n'  # stands for an include that normalised() must keep
 
 
 def is_scaffolding(line: str) -> bool:

@@ -95,10 +95,11 @@ def scaffold_solution(last: course.Chapter, target: Path, number: str, slug: str
     """The last solution, its scaffolding lines dropped (compare.normalised), retitled."""
     for rel in course.source_files(last.solution_dir):
         lines = (last.solution_dir / rel).read_text().splitlines(keepends=True)
+        text = "".join(compare.normalised(lines)[0])
         if not any(course.BEGIN.match(line) for line in lines):
-            # No exercise here: its #include "todo.hpp" (todo.cpp's, rt.hpp's) is not a stub's.
-            lines = [compare.TODO_KEEP if compare.TODO_INCLUDE.match(line) else line for line in lines]
-        text = "".join(compare.normalised(lines)[0]).replace(compare.TODO_KEEP, '#include "todo.hpp"\n')
+            # No exercise here, so its #include "todo.hpp" (todo.cpp's, rt.hpp's) is not a stub's:
+            # keep the file as it is, anchors aside.
+            text = "".join(line for line in lines if not course.ANCHOR.match(line))
         if rel.name == "rt.hpp":
             text = re.sub(r"end of chapter \d\d \([a-z0-9-]+\)", f"end of chapter {number} ({slug})", text, count=1)
         if rel.name == "meson.build" and rel.parent == Path("."):
