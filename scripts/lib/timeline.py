@@ -33,7 +33,7 @@ format (what about:tracing, ui.perfetto.dev and this script read): one JSON obje
 
 ("M" events need no ts or cat.) Fields not listed here are allowed and ignored.
 
-  Thread names, one per thread, before its events:
+  Thread names, one per thread (anywhere in the list):
     {"ph": "M", "name": "thread_name", "pid": P, "tid": T, "args": {"name": "executor"}}
     {"ph": "M", "name": "thread_sort_index", "pid": P, "tid": T, "args": {"sort_index": 0}}   optional:
         lanes are ordered by sort_index, then by order of their thread_name
@@ -41,6 +41,9 @@ format (what about:tracing, ui.perfetto.dev and this script read): one JSON obje
     {"ph": "X", "name": "poll", "cat": "rt", "ts": T0, "dur": D, "pid": P, "tid": T, "args": {"task": 3}}
         or a "B" (with args.task) and an "E" on the same thread. Task ids are whole numbers >= 0 handed
         out at spawn; the future that block_on drives, when it is not a task, is task 0.
+        Optional args.future (a short string, "child 2" say): the poll is of a future inside the task
+        (a join polling its children), nested in the task's own poll; drawn inside the task's bar, it is
+        not a poll of the task (no wake leads to it, sequence() leaves it out).
   park   the thread blocked until another unparks it (the executor's parker, the timer thread's wait):
     {"ph": "X", "name": "park", ..., "dur": D, "args": {}}              or "B"/"E"
   epoll_wait   the reactor's thread inside epoll_wait; on return, how many events it got:
@@ -58,14 +61,15 @@ format (what about:tracing, ui.perfetto.dev and this script read): one JSON obje
         call took, may be 0) rather than an instant because Chrome's flow events attach to slices;
         "i" is read too, as dur 0.
     plus a flow, so that Perfetto and about:tracing draw the arrow, with a number `id` unique per wake:
-    {"ph": "s", "name": "wake", "cat": "rt", "id": 17, "ts": T0, "pid": P, "tid": T}
-        right after the wake, same ts and tid
-    {"ph": "f", "bp": "e", "name": "wake", "cat": "rt", "id": 17, "ts": T1, "pid": P, "tid": U}
-        T1 and U: the start and thread of the woken task's first poll that starts after the wake's
-        ts (the wake's own dur does not count: the executor may start that poll before wake() returns).
-        None when the task is not polled again. The renderer does not need flows (it finds that poll
-        itself), but when they are there they must be right: an "s" lies on its wake, an "f" inside a
-        poll of the woken task, name and cat as above.
+    {"ph": "s", "name": "wake", "cat": "rt", "id": 17, "ts": T0 + D / 2, "pid": P, "tid": T}
+        on the wake's thread, in the middle of the wake
+    {"ph": "f", "bp": "e", "name": "wake", "cat": "rt", "id": 17, "ts": T1 + D1 / 2, "pid": P, "tid": U}
+        T1, D1 and U: the start, dur and thread of the poll the wake leads to, the woken task's first
+        poll that starts after the wake's ts (its dur does not count: the executor may start that poll
+        before wake() returns); no "f" when the task is not polled again. Each flow event lies inside
+        its slice, not at its edge, so it binds to that slice whatever order a viewer puts events of
+        one ts in. The renderer does not need flows (it finds that poll itself), but when they are
+        there they must be right: an "s" within its wake, an "f" within that poll, name and cat as above.
 
 A recorder that is easy to write in C++: one fixed-size record per event, in a per-thread buffer,
     struct Record { double ts_us, dur_us; std::uint32_t tid; std::uint8_t kind;  // poll, park, epoll_wait,
@@ -74,7 +78,7 @@ A recorder that is easy to write in C++: one fixed-size record per event, in a p
 record when the scope ends (so each hook is one line). At exit, merge the buffers, sort by ts, and
 write one line per record: an "X" or "i" as above; for a wake, its "s" too, and its "f" when a later
 record is a poll of the same task (keep, per task, the flow ids of wakes not yet followed by a poll;
-the first poll that starts after a wake's ts takes them). `Recorder` below is that writer in
+the first poll that starts after a wake's ts takes them). So polls are best recorded as "X". `Recorder` below is that writer in
 Python, used by the tests; the C++ one must produce what it produces.
 """
 
@@ -140,13 +144,17 @@ class Span:
     start: float
     end: float
     args: dict
-    where: str  # the event that began it, for messages
     open: bool = False
     depth: int = 0
 
     @property
     def task(self) -> int | None:
         return self.args.get("task")
+
+    @property
+    def of_task(self) -> bool:
+        """A poll of the task itself, not of a future inside it."""
+        return self.name == "poll" and "future" not in self.args
 
 
 @dataclass
@@ -188,7 +196,8 @@ class Trace:
         return sorted(self.threads.values(), key=lambda t: (t.sort_index, t.order))
 
     def polls(self) -> list[Span]:
-        return [s for s in self.spans if s.name == "poll"]
+        """The polls of tasks (not those of futures inside them)."""
+        return [s for s in self.spans if s.of_task]
 
 
 def is_number(value) -> bool:
@@ -260,8 +269,9 @@ def check_args(where: str, name: str, args: dict, skip=()) -> None:
         if not is_whole(args[key]):
             raise TraceError(f"{where}: args.{key} of {name} must be a whole number >= 0, "
                              f"not {json.dumps(args[key])}")
-    if name == WAKE and "by" in args and not isinstance(args["by"], str):
-        raise TraceError(f"{where}: args.by of a wake is a string, not {json.dumps(args['by'])}")
+    for key, names in (("by", {WAKE}), ("future", {"poll"})):
+        if name in names and key in args and not isinstance(args[key], str):
+            raise TraceError(f"{where}: args.{key} of {name} is a string, not {json.dumps(args[key])}")
 
 
 def parse(data, source: str = "the trace") -> Trace:
@@ -306,9 +316,9 @@ def parse(data, source: str = "the trace") -> Trace:
         thread(key)
         args = dict(event.get("args", {}))
         if ph == "X" and name in SLICES:
-            spans.append(Span(name, key, ts, ts + event["dur"], args, where))
+            spans.append(Span(name, key, ts, ts + event["dur"], args))
         elif ph == "B":
-            span = Span(name, key, ts, math.inf, args, where)
+            span = Span(name, key, ts, math.inf, args)
             open_[key].append((index, event, span))
             spans.append(span)
         elif ph == "E":
@@ -331,13 +341,13 @@ def parse(data, source: str = "the trace") -> Trace:
         elif ph == "f":
             ends.append((index, event))
 
-    end = max(max(e["ts"] + e.get("dur", 0) for e in events if e["ph"] != "M"), max(ts for ts, _ in timed))
+    end = max(e["ts"] + e.get("dur", 0) for e in events if e["ph"] != "M")
     for stack in open_.values():
         for _, _, span in stack:  # still open when the recorder wrote the trace: it runs to the end
             span.end, span.open = end, True
     nest(spans)
     link_wakes(wakes, spans)
-    check_flows(events, starts, ends, wakes)
+    check_flows(starts, ends, wakes)
     return Trace(threads, spans, marks, wakes, min(ts for ts, _ in timed), end, other)
 
 
@@ -360,7 +370,7 @@ def link_wakes(wakes: list[Wake], spans: list[Span]) -> None:
     """Each wake's target: the woken task's first poll that starts after it (not the poll it is in)."""
     polls = defaultdict(list)
     for span in spans:
-        if span.name == "poll":
+        if span.of_task:
             polls[span.task].append(span)
     for group in polls.values():
         group.sort(key=lambda s: s.start)
@@ -371,7 +381,7 @@ def link_wakes(wakes: list[Wake], spans: list[Span]) -> None:
         wake.target = group[i] if i < len(group) else None
 
 
-def check_flows(events, starts, ends, wakes: list[Wake]) -> None:
+def check_flows(starts, ends, wakes: list[Wake]) -> None:
     """An "s" lies on a wake of its thread; an "f" names a known "s" and lies in a poll of the woken task."""
     by_thread = defaultdict(list)
     for wake in wakes:  # in time order already
@@ -440,8 +450,8 @@ def sequence(trace: Trace, task: int | None = None) -> list[tuple[str, int]]:
 class Recorder:
     """What the C++ recorder writes, in Python: record events (times in µs), then trace() them.
 
-    A wake gets its flow start, and a flow end on the first poll of its task that starts after the
-    wake's ts; the flow ids count from 1. The tests write their traces with it."""
+    A wake gets its flow start in its middle, and a flow end in the middle of the first poll of its
+    task that starts after the wake's ts; the flow ids count from 1. The tests write their traces with it."""
 
     def __init__(self, pid: int = 1, **other):
         self.pid, self.other, self.names, self.records = pid, other, [], []
@@ -454,7 +464,9 @@ class Recorder:
         self.records.append((ts, len(self.records), kind, tid, dur, args))
         return self
 
-    def poll(self, ts, dur, tid, task):          return self._add(ts, "poll", tid, dur, task=task)
+    def poll(self, ts, dur, tid, task, future=None):
+        return self._add(ts, "poll", tid, dur, task=task, **({"future": future} if future else {}))
+
     def park(self, ts, dur, tid):                return self._add(ts, "park", tid, dur)
     def epoll_wait(self, ts, dur, tid, events):  return self._add(ts, "epoll_wait", tid, dur, events=events)
     def spawn(self, ts, tid, task):              return self._add(ts, "spawn", tid, task=task)
@@ -473,7 +485,8 @@ class Recorder:
         waiting = defaultdict(list)  # task -> [(flow id, end of its wake)]
         next_id = 1
         for ts, _, kind, tid, dur, args in sorted(self.records):
-            if kind == "poll":
+            task_poll = kind == "poll" and "future" not in args
+            if task_poll:
                 due = [flow for flow, woken in waiting[args["task"]] if woken < ts - TOLERANCE]
                 waiting[args["task"]] = [(f, w) for f, w in waiting[args["task"]] if f not in due]
             if dur is None:
@@ -481,11 +494,11 @@ class Recorder:
             else:
                 events.append({"ph": "X", "name": kind, "ts": ts, "dur": dur, "tid": tid, **base, "args": args})
             if kind == WAKE:
-                events.append({"ph": "s", "name": WAKE, "id": next_id, "ts": ts, "tid": tid, **base})
+                events.append({"ph": "s", "name": WAKE, "id": next_id, "ts": ts + dur / 2, "tid": tid, **base})
                 waiting[args["task"]].append((next_id, ts))
                 next_id += 1
-            if kind == "poll":
-                events += [{"ph": "f", "bp": "e", "name": WAKE, "id": flow, "ts": ts, "tid": tid, **base}
+            if task_poll:
+                events += [{"ph": "f", "bp": "e", "name": WAKE, "id": flow, "ts": ts + dur / 2, "tid": tid, **base}
                            for flow in due]
         return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": self.other}
 
@@ -507,6 +520,11 @@ MAX_EVENTS = 3000
 
 def task_colour(task: int) -> str:
     return PALETTE[task % len(PALETTE)]
+
+
+def tint(colour: str, white: float = 0.5) -> str:
+    """The colour mixed with white."""
+    return "#" + "".join(f"{round(int(colour[i:i + 2], 16) * (1 - white) + 255 * white):02x}" for i in (1, 3, 5))
 
 
 def ink_on(colour: str) -> str:
@@ -705,7 +723,7 @@ class Picture:
 
     def select(self, spans, marks, wakes) -> None:
         self.spans = [s for s in spans if s.end >= self.t0 and s.start <= self.t1]
-        self.polls = [s for s in self.spans if s.name == "poll"]
+        self.polls = [s for s in self.spans if s.of_task]
         self.marks = [m for m in marks if self.t0 <= m.ts <= self.t1]
         self.wakes = [w for w in wakes if self.t0 <= w.ts <= self.t1]
 
@@ -719,7 +737,8 @@ class Picture:
         return self.trace.threads[key].name
 
     def draw(self) -> str:
-        rows, legend = legend_items(bool(self.scale.breaks()), self.width)
+        futures = any(s.name == "poll" and not s.of_task for s in self.spans)
+        rows, legend = legend_items(bool(self.scale.breaks()), futures, self.width)
         height = self.bottom + 48 + 30 * rows + 16
         svg, width = self.svg, self.width
         svg.open("svg", xmlns="http://www.w3.org/2000/svg", width=width, height=height,
@@ -812,20 +831,27 @@ class Picture:
             self.svg.close("g")
 
     def draw_polls(self) -> None:
-        """A bar per poll in its task's colour, with the task's id when it fits; a nested poll is thinner."""
-        for span in sorted(self.polls, key=lambda s: s.depth):
+        """A bar per poll in its task's colour, with the task's id when it fits (before the first of the
+        polls nested in it); a future's poll inside the task's is thinner and paler, with its name."""
+        polls = sorted((s for s in self.spans if s.name == "poll"), key=lambda s: (s.depth, s.start))
+        for span in polls:
             a = self.x(span.start)
             w = max(self.x(span.end) - a, 2.0)
             y, h = self.lane_top(span.key) + BAR_TOP + 3 * span.depth, BAR - 6 * span.depth
-            colour = task_colour(span.task)
-            self.svg.open("g", class_="poll", data_task=span.task,
-                          title=f"poll of task {span.task} on {self.thread(span.key)}: "
-                                f"{fmt_us(span.end - span.start)}, from {self.ms(span.start):.3f} ms")
-            self.svg.add("rect", x=a, y=y, width=w, height=h, fill=colour, stroke="#1f232840", stroke_width=0.6,
-                         rx=2)
-            text = next((t for t in (f"task {span.task}", f"{span.task}") if w >= text_width(t, 11) + 6), None)
+            colour = task_colour(span.task) if span.of_task else tint(task_colour(span.task))
+            inside = [s.start for s in polls if s.key == span.key and s.depth > span.depth
+                      and span.start <= s.start < span.end]
+            room = self.x(min(inside)) - a if inside else w
+            what = f"task {span.task}" if span.of_task else f"{span.args['future']} in task {span.task}"
+            self.svg.open("g", class_="poll" if span.of_task else "future-poll", data_task=span.task,
+                          title=f"poll of {what} on {self.thread(span.key)}: {fmt_us(span.end - span.start)}, "
+                                f"from {self.ms(span.start):.3f} ms")
+            self.svg.add("rect", x=a, y=y, width=w, height=h, fill=colour, stroke="#1f232840" if span.of_task
+                         else "#1f2328a0", stroke_width=0.6 if span.of_task else 1, rx=2)
+            texts = (f"task {span.task}", f"{span.task}") if span.of_task else (span.args["future"],)
+            text = next((t for t in texts if room >= text_width(t, 11) + 6), None)
             if text:
-                self.svg.add("text", text, x=a + w / 2, y=y + h / 2 + 4, font_size=11, fill=ink_on(colour),
+                self.svg.add("text", text, x=a + room / 2, y=y + h / 2 + 4, font_size=11, fill=ink_on(colour),
                              text_anchor="middle", font_weight=600)
             self.svg.close("g")
 
@@ -986,10 +1012,16 @@ def defs(svg: Svg, x: float, y: float, w: float, h: float) -> None:
 </defs>""")
 
 
-def legend_items(with_breaks: bool, width: int) -> tuple[int, list]:
+def legend_items(with_breaks: bool, with_futures: bool, width: int) -> tuple[int, list]:
     """The legend's entries, laid out in rows: (rows, [((x, y), glyph's svg, text)])."""
     entries = [
         ('<rect x="0" y="-7" width="26" height="14" rx="2" fill="#4e79a7"/>', "a poll (one colour per task)"),
+    ]
+    if with_futures:
+        entries.append((f'<rect x="0" y="-7" width="26" height="14" rx="2" fill="#4e79a7"/><rect x="8" y="-4" '
+                         f'width="14" height="8" rx="2" fill="{tint("#4e79a7")}" stroke="#1f2328a0"/>',
+                         "a future polled inside its task"))
+    entries += [
         ('<rect x="0" y="-7" width="26" height="14" fill="url(#hatch)" stroke="#c8d1da" stroke-width="0.6"/>',
          "waiting: park, epoll_wait"),
         (f'<path d="M2,0 H22" stroke="{CROSS}" stroke-width="2" marker-end="url(#arrow-cross)"/>'

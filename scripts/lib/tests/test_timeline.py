@@ -112,6 +112,20 @@ class TraceTest(unittest.TestCase):
             self.assertGreater(wake.target.start, during.end)
             self.assertFalse(wake.cross)
 
+    def test_a_join_polling_its_children(self):
+        rec = timeline.Recorder().thread(1, "executor")
+        rec.poll(0, 30, 1, 0).poll(5, 8, 1, 0, future="child 1").poll(15, 8, 1, 0, future="child 2")
+        rec.wake(40, 1, 1, 0, "join").poll(50, 20, 1, 0).poll(55, 10, 1, 0, future="child 1")
+        data = rec.trace()
+        self.assertEqual([e["ts"] for e in data["traceEvents"] if e["ph"] == "f"], [60])  # the task's poll
+        trace = timeline.parse(data)
+        self.assertEqual(timeline.sequence(trace), [("poll", 0), ("wake", 0), ("poll", 0)])
+        self.assertEqual([(s.args.get("future"), s.depth) for s in trace.spans],
+                         [(None, 0), ("child 1", 1), ("child 2", 1), (None, 0), ("child 1", 1)])
+        self.assertEqual(trace.wakes[0].target.start, 50)
+        root = svg_of(trace)
+        self.assertEqual((len(with_class(root, "poll")), len(with_class(root, "future-poll"))), (2, 3))
+
     def test_a_slice_still_open_runs_to_the_end(self):
         data = small_run()
         data["traceEvents"] = [e for e in data["traceEvents"] if e["ph"] != "E"]
@@ -160,7 +174,8 @@ class MalformedTest(unittest.TestCase):
         self.refused(lambda ev: ev[4].update(args={"task": True}), "args.task of poll must be a whole number")
         self.refused(lambda ev: ev[6].update(args={}), "epoll_wait needs args.events")
         self.refused(lambda ev: ev[19].update(args={"count": "2"}), "args.count of timers_fired")
-        self.refused(lambda ev: ev[7]["args"].update(by=3), "args.by of a wake is a string")
+        self.refused(lambda ev: ev[7]["args"].update(by=3), "args.by of wake is a string")
+        self.refused(lambda ev: ev[4]["args"].update(future=2), "args.future of poll is a string")
         self.refused(lambda ev: ev[18].update(args={}), "traceEvents[18]", "epoll_wait needs args.events")
         self.refused(lambda ev: ev[0]["args"].pop("name"), "thread_name needs args.name")
 
@@ -241,7 +256,7 @@ class ChromeFormatTest(unittest.TestCase):
         data = rec.trace()
         self.check_chrome(json.dumps(data))
         flows = [(e["ph"], e["id"], e["tid"], e["ts"]) for e in data["traceEvents"] if e["ph"] in "sf"]
-        self.assertEqual(flows, [("s", 1, 2, 31), ("f", 1, 1, 50), ("s", 2, 2, 60)])  # the last: never polled
+        self.assertEqual(flows, [("s", 1, 2, 32), ("f", 1, 1, 52.5), ("s", 2, 2, 60.5)])  # the last: never polled
         trace = timeline.parse(data)
         self.assertEqual(timeline.sequence(trace),
                          [("poll", 1), ("wake", 1), ("poll", 1), ("complete", 1), ("wake", 1)])
@@ -251,7 +266,7 @@ class ChromeFormatTest(unittest.TestCase):
         rec = timeline.Recorder().thread(1, "executor")
         rec.poll(0, 10, 1, 1).wake(4, 1, 1, 1, "self").poll(12, 5, 1, 2).poll(20, 5, 1, 1)
         ends = [(e["id"], e["ts"]) for e in rec.trace()["traceEvents"] if e["ph"] == "f"]
-        self.assertEqual(ends, [(1, 20)])
+        self.assertEqual(ends, [(1, 22.5)])
         self.assertEqual(timeline.parse(rec.trace()).wakes[0].target.start, 20)
 
 
