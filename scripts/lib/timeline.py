@@ -78,8 +78,9 @@ A recorder that is easy to write in C++: one fixed-size record per event, in a p
 record when the scope ends (so each hook is one line). At exit, merge the buffers, sort by ts, and
 write one line per record: an "X" or "i" as above; for a wake, its "s" too, and its "f" when a later
 record is a poll of the same task (keep, per task, the flow ids of wakes not yet followed by a poll;
-the first poll that starts after a wake's ts takes them). So polls are best recorded as "X". `Recorder` below is that writer in
-Python, used by the tests; the C++ one must produce what it produces.
+the first poll of the task itself, not of a future in it, that starts after a wake's ts takes them).
+So polls are best recorded as "X": their dur is known when the "f" is written. `Recorder` below is
+that writer in Python, used by the tests; the C++ one must produce what it produces.
 """
 
 from __future__ import annotations
