@@ -124,6 +124,7 @@ std::size_t Executor::run_until_idle() {
 }
 
 void Executor::run_task(detail::TaskHeader* task) {
+    trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end, task);  // for a timeline
     // BEGIN EXERCISE ex2: poll a task, then complete it, queue it again or let it wait
     rt::todo("ex2: poll a task, then complete it, queue it again or let it wait");
     // END EXERCISE ex2
@@ -132,6 +133,7 @@ void Executor::run_task(detail::TaskHeader* task) {
 // A task's future has finished: mark it completed, leave the output to the
 // JoinHandle (or destroy it if there is none), wake whoever awaits it.
 void Executor::complete(detail::TaskHeader* task) {
+    trace::event(trace::Kind::complete, task);
     unlink(task);
     std::uint32_t state = task->state.load(std::memory_order_acquire);
     while (!task->state.compare_exchange_weak(state, (state & ~(running | scheduled)) | completed,

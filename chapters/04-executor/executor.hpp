@@ -14,6 +14,7 @@
 #include "join_handle.hpp"
 #include "scheduler.hpp"
 #include "task.hpp"
+#include "trace.hpp"
 #include "todo.hpp"
 
 namespace rt {
@@ -65,6 +66,7 @@ private:
         Arc<detail::Scheduler> scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
         void wake() const {
+            trace::event(trace::Kind::wake);  // task 0: the main future
             woken.store(true, std::memory_order_release);
             // From a task on the executor's own thread there is nobody to
             // unpark: the loop checks `woken` before it parks.
@@ -115,6 +117,7 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     // Three references: the live list, the ready queue, the JoinHandle.
     auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
     JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
+    trace::event(trace::Kind::spawn, task);
     enqueue(task);
     return result;
 }

@@ -14,6 +14,7 @@
 #include "join_handle.hpp"
 #include "scheduler.hpp"
 #include "task.hpp"
+#include "trace.hpp"
 
 namespace rt {
 
@@ -64,6 +65,7 @@ private:
         Arc<detail::Scheduler> scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
         void wake() const {
+            trace::event(trace::Kind::wake);  // task 0: the main future
             woken.store(true, std::memory_order_release);
             // From a task on the executor's own thread there is nobody to
             // unpark: the loop checks `woken` before it parks.
@@ -114,6 +116,7 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     // Three references: the live list, the ready queue, the JoinHandle.
     auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
     JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
+    trace::event(trace::Kind::spawn, task);
     enqueue(task);
     return result;
 }
@@ -127,6 +130,7 @@ typename F::Output Executor::block_on(F future) {
     Context cx(waker);
     for (;;) {
         if (main->woken.exchange(false, std::memory_order_acquire)) {
+            trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end);  // for a timeline: task 0
             Poll<typename F::Output> poll = future.poll(cx);
             if (poll.is_ready()) return std::move(poll).value();
         }

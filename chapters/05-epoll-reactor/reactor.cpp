@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "report.hpp"
+#include "trace.hpp"
 #include "todo.hpp"
 
 namespace rt {
@@ -36,6 +37,7 @@ Reactor::~Reactor() {
 }
 
 void Reactor::run() {
+    trace::name_thread("reactor");
     while (!stopping_) turn(-1);
 }
 
@@ -93,7 +95,9 @@ Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, 
 }
 
 std::size_t Reactor::turn(int timeout_ms) {
+    trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end, nullptr, 1);  // 1: epoll_wait
     sys::Result got = sys::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    traced.end_value = got.ok() ? static_cast<std::uint64_t>(got.value) : 0;
     if (!got.ok()) {
         if (got.error == EINTR) return 0;  // a signal: the caller just waits again
         sys::throw_error(got.error, "epoll_wait");

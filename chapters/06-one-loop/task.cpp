@@ -3,6 +3,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "trace.hpp"
+
 namespace rt::detail {
 
 using namespace task_state;
@@ -43,10 +45,14 @@ TaskHeader* task_of(const void* data) noexcept {
 
 RawWaker clone_task_waker(const void* data);
 void wake_task(const void* data) {
+    trace::event(trace::Kind::wake, data);
     schedule(task_of(data));
     release(task_of(data));
 }
-void wake_task_by_ref(const void* data) { schedule(task_of(data)); }
+void wake_task_by_ref(const void* data) {
+    trace::event(trace::Kind::wake, data);
+    schedule(task_of(data));
+}
 void drop_task_waker(const void* data) { release(task_of(data)); }
 
 constexpr RawWakerVTable task_waker_vtable{clone_task_waker, wake_task, wake_task_by_ref, drop_task_waker};

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "report.hpp"
+#include "trace.hpp"
 
 namespace rt {
 
@@ -49,6 +50,7 @@ std::size_t Timer::fire_due() {
     // Wake outside the lock, in deadline order: each wake queues its task at
     // the back of the local queue, so the tasks run in that order too. Past
     // the unlock the entries may be destroyed: we touch only the wakers.
+    if (fired > 0) trace::event(trace::Kind::timers_fired, nullptr, fired);
     for (Waker& waker : due_) {
         // A wake is user code. One that throws must not stop the others, nor
         // the loop: report it.

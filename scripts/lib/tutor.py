@@ -13,6 +13,9 @@
     scripts/tutor start-at CH      fill every earlier chapter with the solutions, to begin at CH
     scripts/tutor example [CH]     build and run a chapter's example (--solution: the reference's;
                                    its own arguments after --: example 03 -- --count 5)
+    scripts/tutor timeline [CH]    run the example with the runtime's recorder on (chapter 04 on) and draw
+                                   an SVG timeline: a lane per thread, polls, waits, wakes between threads
+                                   (--solution, --from MS --to MS, --max-events N, example arguments after --)
     scripts/tutor server           run the delay server of chapter 05 (--port N)
     scripts/tutor book             build the book and print where it is
     scripts/tutor clean            delete the build directory
@@ -665,7 +668,8 @@ def cmd_start_at(args) -> int:
     return 0
 
 
-def run_binary(config: builds.Config, chapter: Chapter, tree: str, name: str, extra: list[str]) -> int:
+def run_binary(config: builds.Config, chapter: Chapter, tree: str, name: str, extra: list[str],
+               env: dict[str, str] | None = None) -> int:
     shown = ui.BuildProgress(f"{tree}/{chapter.dirname}/{name}", quiet_for=0)
     try:
         builds.build(config, [builds.target(chapter, tree, name)], shown)
@@ -676,7 +680,8 @@ def run_binary(config: builds.Config, chapter: Chapter, tree: str, name: str, ex
         return 1
     shown.finish()
     binary = builds.binary(config, chapter, tree, name)
-    proc = subprocess.run([str(binary), *extra], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run([str(binary), *extra], stderr=subprocess.PIPE, text=True,
+                          env=None if env is None else {**os.environ, **env})
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0 and "not yet implemented" in proc.stderr:
         print(ui.style(f"\nThe example needs exercises you have not solved yet. Finish the chapter's exercises, "
@@ -689,6 +694,36 @@ def cmd_example(args) -> int:
     chapter = course.find_chapter(args.chapter) if args.chapter else current_chapter(config, results_cache())
     tree = "solutions" if args.solution else "chapters"
     return run_binary(config, chapter, tree, "example", args.rest)
+
+
+TIMELINE_FROM = "04"  # the first chapter whose runtime records what it does (trace.hpp)
+
+
+def cmd_timeline(args) -> int:
+    config = configure()
+    chapter = course.find_chapter(args.chapter) if args.chapter else current_chapter(config, results_cache())
+    if chapter.number < TIMELINE_FROM:
+        raise TutorError(f"the runtime records a timeline from chapter {TIMELINE_FROM} on; chapter {chapter.number} "
+                         f"has no recorder")
+    tree = "solutions" if args.solution else "chapters"
+    trace = config.directory / f"timeline-{chapter.number}.json"
+    picture = config.directory / f"timeline-{chapter.number}.svg"
+    trace.unlink(missing_ok=True)
+    # RT_TRACE turns the recorder on (trace.hpp); it writes the file when the example exits.
+    status = run_binary(config, chapter, tree, "example", args.rest, env={"RT_TRACE": str(trace)})
+    if not trace.is_file():
+        raise TutorError(f"the example wrote no trace to {rel(trace)}")
+    drawn = [sys.executable, str(Path(__file__).with_name("timeline.py")), str(trace), str(picture),
+             "--title", f"Chapter {chapter.number}: {chapter.title}", "--max-events", str(args.max_events)]
+    drawn += ["--from", str(args.start)] if args.start is not None else []
+    drawn += ["--to", str(args.end)] if args.end is not None else []
+    proc = subprocess.run(drawn, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TutorError(f"could not draw the timeline: {(proc.stderr or proc.stdout).strip()}")
+    print(proc.stdout.strip())
+    print(f"Open {rel(picture)} in a browser (chromium {rel(picture)}); the trace itself, {rel(trace)}, "
+          f"opens in ui.perfetto.dev or chrome://tracing.")
+    return status
 
 
 def cmd_server(args) -> int:
@@ -743,6 +778,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("example", help="run a chapter's example (its own arguments go after --)")
     s.add_argument("chapter", nargs="?")
     s.add_argument("--solution", action="store_true")
+    s = sub.add_parser("timeline", help="run a chapter's example with the recorder on and draw what the runtime did")
+    s.add_argument("chapter", nargs="?")
+    s.add_argument("--solution", action="store_true")
+    s.add_argument("--from", dest="start", type=float, help="ms after the first event")
+    s.add_argument("--to", dest="end", type=float, help="ms after the first event")
+    s.add_argument("--max-events", type=int, default=600, help="events drawn at most (default 600)")
     s = sub.add_parser("server", help="run the delay server")
     s.add_argument("--port", type=int, default=8080)
     sub.add_parser("book", help="build the book")
@@ -752,7 +793,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {None: cmd_default, "run": cmd_run, "hint": cmd_hint, "watch": cmd_watch, "progress": cmd_progress,
             "diff": cmd_diff, "changes": cmd_changes, "reset": cmd_reset, "start-at": cmd_start_at, "example": cmd_example,
-            "server": cmd_server, "book": cmd_book, "clean": cmd_clean}
+            "timeline": cmd_timeline, "server": cmd_server, "book": cmd_book, "clean": cmd_clean}
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,11 @@
 #include "parker.hpp"
 
+#include "trace.hpp"
+
 namespace rt {
 
 void Parker::park() const {
+    trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end);  // for a timeline
     std::unique_lock lock(mutex_);
     // A loop, not an if: wait() may return without a notify (a spurious
     // wake-up), and then the token is still absent.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "report.hpp"
+#include "trace.hpp"
 
 namespace rt {
 
@@ -76,6 +77,7 @@ std::size_t Timer::fire_due() {
     // Wake outside the lock: a woken future may be polled at once, on another
     // thread, and call store() or cancel(). Past the unlock the entries may be
     // destroyed: we touch only the wakers we took.
+    if (fired > 0) trace::event(trace::Kind::timers_fired, nullptr, fired);
     for (Waker& waker : due_) {
         // A wake is user code. One that throws must not stop the others, nor
         // end the timer's thread: nobody there could catch it. Report it.
@@ -95,11 +97,14 @@ std::size_t Timer::size() const {
 }
 
 void Timer::run() {
+    trace::name_thread("timer");
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         if (heap_.empty()) {
+            trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end);
             wake_thread_.wait(lock);
         } else if (TimePoint next = heap_.top()->deadline; now_() < next) {
+            trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end);
             wake_thread_.wait_until(lock, next);  // until then, or a new earliest deadline
         } else {
             lock.unlock();

@@ -20,6 +20,7 @@
 #include "timer.hpp"
 #include "sleep.hpp"
 // tasks: the executor
+#include "trace.hpp"
 #include "join_handle.hpp"
 #include "executor.hpp"
 // I/O: system calls, the epoll reactor, TCP

@@ -17,6 +17,7 @@
 #include "join_handle.hpp"
 #include "scheduler.hpp"
 #include "task.hpp"
+#include "trace.hpp"
 
 namespace rt {
 
@@ -78,6 +79,7 @@ private:
         Arc<detail::Scheduler> scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
         void wake() const {
+            trace::event(trace::Kind::wake);  // task 0: the main future
             // seq_cst: the loop's side of the park race reads it after
             // announcing that it will block.
             woken.store(true, std::memory_order_seq_cst);
@@ -141,6 +143,7 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     // Three references: the live list, the ready queue, the JoinHandle.
     auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
     JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
+    trace::event(trace::Kind::spawn, task);
     enqueue(task);
     return result;
 }
@@ -157,6 +160,7 @@ typename F::Output Executor::block_on(F future) {
     for (;;) {
         if (main->woken.exchange(false, std::memory_order_acquire)) {
             ++polls_since_driver;
+            trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end);  // for a timeline: task 0
             Poll<typename F::Output> poll = future.poll(cx);
             if (poll.is_ready()) return std::move(poll).value();
         }

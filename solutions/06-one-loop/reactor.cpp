@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "report.hpp"
+#include "trace.hpp"
 
 namespace rt {
 
@@ -88,7 +89,9 @@ Poll<void> Reactor::poll_ready(Registration& registration, Direction direction, 
 Reactor::Turn Reactor::turn(int timeout_ms) {
     // The loop's thread is the only one that closes the epoll fd (the
     // executor's destructor), so reading it unlocked here is safe.
+    trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end, nullptr, 1);  // 1: epoll_wait
     sys::Result got = sys::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    traced.end_value = got.ok() ? static_cast<std::uint64_t>(got.value) : 0;
     if (!got.ok()) {
         if (got.error == EINTR) return {};  // a signal: the loop just goes round again
         sys::throw_error(got.error, "epoll_wait");

@@ -22,6 +22,7 @@
 #include "loop_signal.hpp"
 // tasks: the executor that runs the loop, and block_on on a fresh one
 #include "block_on.hpp"
+#include "trace.hpp"
 #include "join_handle.hpp"
 #include "executor.hpp"
 // leaf futures, bound to the loop at their first poll: sleep and TCP

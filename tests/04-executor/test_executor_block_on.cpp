@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +96,24 @@ struct NestedBlockOn {
     rt::Executor* executor;
     rt::Poll<int> poll(rt::Context&) { return executor->block_on(rt::Ready<int>(1)); }
 };
+
+// The events a trace file (one event per line) records for `task`, by time:
+// their names, "spawn", "poll", ...
+std::vector<std::string> timeline_of(const std::string& path, int task) {
+    std::vector<std::pair<double, std::string>> found;
+    std::ifstream in(path);
+    const std::string task_field = "\"task\": " + std::to_string(task) + "}";
+    for (std::string line; std::getline(in, line);) {
+        std::size_t name = line.find("\"name\": \""), ts = line.find("\"ts\": ");
+        if (name == std::string::npos || ts == std::string::npos || line.find(task_field) == std::string::npos) continue;
+        name += 9;
+        found.emplace_back(std::strtod(line.c_str() + ts + 6, nullptr), line.substr(name, line.find('"', name) - name));
+    }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> names;
+    for (const auto& [at, name] : found) names.push_back(name);
+    return names;
+}
 
 }  // namespace
 
@@ -315,5 +338,21 @@ TEST_SUITE("ex4: Executor::block_on") {
         executor.run_until_idle();  // what came after the last turn
         CHECK(ran == accepted + 200 * 5);
         CHECK(executor.live_tasks() == 0);
+    }
+
+    TEST_CASE("recording on, a task's timeline is spawn, poll, wake, poll, complete, in that order") {
+        const std::string path = "/tmp/rt-trace-" + std::to_string(::getpid()) + ".json";
+        rt::trace::start(path.c_str());
+        rt::Executor executor;
+        // Countdown(2) is pending once, waking itself during that poll, then ready.
+        int out = executor.block_on(rt::Then(rt::Ready<int>(0), [](int) { return rt::spawn(rt::Countdown(2)); }));
+        rt::trace::stop();
+        REQUIRE(out == 2);
+        REQUIRE(rt::trace::write());
+        CHECK(timeline_of(path, 1) == std::vector<std::string>{"spawn", "poll", "wake", "poll", "complete"});
+        // Task 0 is the main future, woken when the task completes.
+        std::vector<std::string> main = timeline_of(path, 0);
+        CHECK(std::count(main.begin(), main.end(), "wake") == 1);
+        std::remove(path.c_str());
     }
 }
