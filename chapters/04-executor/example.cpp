@@ -1,10 +1,14 @@
 // Chapter 04's example: what a task costs. Spawn and join a million trivial
 // tasks, then keep 100,000 sleeping tasks at once and weigh them.
+//   example                the two measurements
+//   example --spawn-join   the first only (scripts/tutor timeline --cost runs it)
+//   example --timeline     a small run to watch: scripts/tutor timeline 04
 #include <fmt/core.h>
 #include <malloc.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "props/measure.hpp"
@@ -25,9 +29,32 @@ struct WeighMemory {
     }
 };
 
+// Two tasks: a Countdown of 3, which wakes itself during each pending poll,
+// and a 2 ms sleep, which the timer thread wakes. The main future joins them.
+void timeline_run() {
+    rt::Timer::global();  // starts the timer thread now: inside the first poll, it would take most of the picture
+    rt::Executor executor;
+    std::vector<int> outputs = executor.block_on(rt::Then(rt::Ready<int>(0), [](int) {
+        std::vector<rt::JoinHandle<int>> handles;
+        handles.push_back(rt::spawn(rt::Countdown(3)));
+        handles.push_back(rt::spawn(rt::Then(rt::sleep(2ms), [] { return rt::Ready<int>(2); })));
+        return rt::join_in_order(std::move(handles));
+    }));
+    fmt::print("a countdown of 3 gave {}; a 2 ms sleep, then {}\n", outputs[0], outputs[1]);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
+        timeline_run();
+        return 0;
+    }
+    bool spawn_join_only = argc == 2 && std::strcmp(argv[1], "--spawn-join") == 0;
+    if (argc > 1 && !spawn_join_only) {
+        fmt::print(stderr, "usage: {} [--spawn-join | --timeline]\n", argv[0]);
+        return 2;
+    }
     rt::Executor executor;
 
     constexpr int trivial_tasks = 1'000'000;
@@ -46,6 +73,7 @@ int main() {
     fmt::print("  {:.0f} ms in all, {:.0f} ns per task (outputs add up: {})\n", spent.wall_ms, ns_per_task,
                sum == std::int64_t{trivial_tasks} * (trivial_tasks - 1) / 2 ? "yes" : "NO");
     fmt::print("  target: at most 190 ns per task: {}\n\n", ns_per_task <= 190 ? "met" : "MISSED");
+    if (spawn_join_only) return 0;
 
     // Give the memory of those tasks back to the system, so that what the
     // sleeping tasks take shows in the resident set.

@@ -122,6 +122,15 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     return result;
 }
 
+namespace detail {
+// Polls block_on's main future; a timeline (scripts/tutor timeline) shows it as task 0.
+template <Future F>
+Poll<typename F::Output> poll_main(F& future, Context& cx) {
+    trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end);
+    return future.poll(cx);
+}
+}  // namespace detail
+
 template <Future F>
 typename F::Output Executor::block_on(F future) {
     detail::BlockOnThread::Guard guard(detail::BlockOnThread::current());  // no nesting, with rt::block_on either

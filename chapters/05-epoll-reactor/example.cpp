@@ -4,6 +4,7 @@
 //
 //   example [--url BASE]                  BASE: a delay server (default: one started here)
 //   example --throughput [--url URL] [--seconds S] [--connections N]
+//   example --timeline                    a small run to watch: scripts/tutor timeline 05
 //
 // With --measure, it measures one figure for chapter 06's example, which
 // runs it as a child process (see "The child's side", below).
@@ -75,6 +76,24 @@ void delays(const std::string& base) {
     for (const auto& response : responses) correct += response.status == 200 && response.body == "ok";
     fmt::print("  {} of {} correct, in {:.0f} ms; one after the other they would take {} s\n", correct, many,
                ms_since(start), many / 2);
+}
+
+// example --timeline: a small run to watch with scripts/tutor timeline 05.
+// Two GETs, answered after 10 and 20 ms, and a 5 ms sleep beside them.
+void timeline_run(const std::string& base) {
+    // Start the two threads now: inside the first poll, their start would take most of the picture.
+    rt::Timer::global();
+    rt::Reactor::global();
+    rt::Executor executor;
+    std::vector<rt::HttpResponse> responses = executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+        rt::spawn(rt::sleep(5ms)).detach();
+        std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
+        handles.push_back(rt::spawn(rt::HttpGet(base + "/10/ten")));
+        handles.push_back(rt::spawn(rt::HttpGet(base + "/20/twenty")));
+        return rt::join_in_order(std::move(handles));
+    }));
+    fmt::print("two GETs answered: {} and {}; a 5 ms sleep ran beside them\n", responses[0].body,
+               responses[1].body);
 }
 
 // One connection's worth of load: GET the URL, again and again, until the
@@ -308,18 +327,21 @@ int measure_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--measure") == 0) return measure_main(argc, argv);
-    bool load = false;
+    bool load = false, small = false;
     std::string url;
     double seconds = 3;
     int connections = 100;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
         if (std::strcmp(argv[i], "--throughput") == 0) load = true;
+        else if (std::strcmp(argv[i], "--timeline") == 0) small = true;
         else if (std::strcmp(argv[i], "--url") == 0) url = next();
         else if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(next());
         else if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(next());
         else {
-            fmt::print(stderr, "usage: {} [--url BASE] | --throughput [--url URL] [--seconds S] [--connections N]\n",
+            fmt::print(stderr,
+                       "usage: {} [--url BASE] | --throughput [--url URL] [--seconds S] [--connections N] | "
+                       "--timeline\n",
                        argv[0]);
             return 2;
         }
@@ -331,7 +353,8 @@ int main(int argc, char** argv) {
             fmt::print("(a delay server runs in this process on port {})\n\n", server->port());
             url = load ? server->url("/0/hi") : server->url("");
         }
-        if (load) throughput(url, seconds, connections);
+        if (small) timeline_run(url);
+        else if (load) throughput(url, seconds, connections);
         else delays(url);
     } catch (const std::exception& e) {
         fmt::print(stderr, "example: {}\n", e.what());

@@ -26,9 +26,15 @@ void record(Kind kind, const void* subject, std::uint64_t value) noexcept;
 // Records an event if recording is on. Off, it is one relaxed load and a
 // branch: the hooks stay in the runtime. RT_TRACE=file.json in the
 // environment turns recording on at start-up; the file is written at exit.
+// RT_TRACE_COMPILED_OUT removes even the branch, to measure what it costs
+// (scripts/tutor timeline --cost); no other build defines it.
 inline void event(Kind kind, const void* subject = nullptr, std::uint64_t value = 0) noexcept {
+#ifndef RT_TRACE_COMPILED_OUT
     if (detail::on.load(std::memory_order_relaxed)) [[unlikely]]
         detail::record(kind, subject, value);
+#else
+    (void)kind, (void)subject, (void)value;
+#endif
 }
 
 // Records `begin` now and `end` when destroyed: a slice of time (a poll, a

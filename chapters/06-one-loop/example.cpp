@@ -7,6 +7,7 @@
 // the targets for chapter 06.
 //
 //   example [--url URL] [--seconds S] [--rounds N] [--gets N] [--sleeps N]
+//   example --timeline     a small run to watch: scripts/tutor timeline 06
 //
 // URL: what the children GET; by default /0/hi of a delay server started in
 // this process (nginx, say: --url http://127.0.0.1:8081/hi). S: seconds of
@@ -486,10 +487,35 @@ void compare_overshoot(const Runtime (&runtimes)[2], const Settings& settings) {
 }
 // ---------------------------------------------------------------------------
 
+// example --timeline: a small run to watch with scripts/tutor timeline 06.
+// Two GETs, answered after 10 and 20 ms, and a 5 ms sleep beside them.
+void timeline_run(const std::string& base) {
+    rt::Executor executor;
+    std::vector<rt::HttpResponse> responses = executor.block_on(rt::Then(rt::Ready<int>(0), [&](int) {
+        rt::spawn(rt::sleep(5ms)).detach();
+        std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
+        handles.push_back(rt::spawn(rt::HttpGet(base + "/10/ten")));
+        handles.push_back(rt::spawn(rt::HttpGet(base + "/20/twenty")));
+        return rt::join_in_order(std::move(handles));
+    }));
+    fmt::print("two GETs answered: {} and {}; a 5 ms sleep ran beside them\n", responses[0].body,
+               responses[1].body);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--measure") == 0) return measure_main(argc, argv);
+    if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
+        try {
+            rt::DelayServer server;
+            timeline_run(server.url(""));
+            return 0;
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "example: {}\n", e.what());
+            return 1;
+        }
+    }
     Settings settings;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
@@ -499,7 +525,8 @@ int main(int argc, char** argv) {
         else if (std::strcmp(argv[i], "--gets") == 0) settings.gets = std::max(1L, std::atol(next()));
         else if (std::strcmp(argv[i], "--sleeps") == 0) settings.sleeps = std::max(1, std::atoi(next()));
         else {
-            fmt::print(stderr, "usage: {} [--url URL] [--seconds S] [--rounds N] [--gets N] [--sleeps N]\n", argv[0]);
+            fmt::print(stderr, "usage: {} [--url URL] [--seconds S] [--rounds N] [--gets N] [--sleeps N] | --timeline\n",
+                       argv[0]);
             return 2;
         }
     }

@@ -20,8 +20,9 @@ The site: index.html lists the chapters with what each builds (their summaries
 from chapter.toml); introduction.html and one page per chapter follow, each with
 a sidebar (the chapters, and this page's sections), previous/next links, and
 styles from book/style.css. Graphviz sources book/diagrams/*.dot become
-diagrams/*.svg; other images under book/ are copied as they are. Nothing is
-downloaded and no page runs JavaScript.
+diagrams/*.svg; the runs book/timelines.toml lists, kept as book/timelines/*.json,
+become timelines/*.svg (scripts/lib/book_timelines.py); other images under
+book/ are copied as they are. Nothing is downloaded and no page runs JavaScript.
 
     book.py [OUT_DIR]        build into OUT_DIR (default build/book)
 """
@@ -37,6 +38,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import book_timelines
 import compare
 import course
 from course import Chapter
@@ -369,6 +371,28 @@ def render_diagrams(out: Path) -> None:
         partial.replace(target)
 
 
+def render_timelines(out: Path) -> None:
+    """The recorded runs book/timelines.toml lists, drawn (timeline.py); a listed run not recorded is an error."""
+    try:
+        entries = book_timelines.entries()
+    except book_timelines.TimelineError as err:
+        raise BookError(str(err)) from None
+    folder = out / "timelines"
+    if folder.is_dir():  # drop the pictures of runs no longer listed
+        for old in folder.glob("*.svg"):
+            if old.stem not in {entry.name for entry in entries}:
+                old.unlink()
+    for entry in entries:
+        if not entry.kept.is_file():
+            raise BookError(f"book/timelines/{entry.kept.name} is missing: run scripts/record-timelines {entry.name}")
+        try:
+            picture = book_timelines.draw(entry, book_timelines.timeline.load(entry.kept))
+        except book_timelines.timeline.TraceError as err:
+            raise BookError(str(err)) from None
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{entry.name}.svg").write_text(picture)
+
+
 def copy_images(out: Path) -> None:
     """Images kept under book/ (a screenshot, a hand-drawn SVG) go to the same place in the site."""
     for source in sorted(BOOK.rglob("*")):
@@ -503,6 +527,7 @@ def build(out: Path | None = None, quiet: bool = False, if_changed: bool = False
     shutil.copy(BOOK / "style.css", out / "style.css")
     copy_images(out)
     render_diagrams(out)
+    render_timelines(out)
     if not quiet:
         print(f"built {len(order) + 1} pages in {out}")
     return out

@@ -1,6 +1,7 @@
 """scripts/check: every check CI runs, ending with "N passed, N failed".
 
-    check.py                 everything: layout, generated copies, four builds, stubs, examples, fuzzing, book, tutor
+    check.py                 everything: layout, generated copies, four builds, stubs, examples, the book's
+                             timelines (recorded again), fuzzing, book, tutor
     check.py --quick         g++ only: no clang, no sanitizers, no fuzzing, no browser
     check.py --chapter 03    only this chapter's builds, tests and stubs (layout and book still checked)
     check.py --authoring     seconds: layout, generated copies, drift, anchors, the book (no C++ build)
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import book
+import book_timelines
 import builds
 import compare
 import course
@@ -246,6 +248,41 @@ def example_items(report: Report, config: builds.Config, chapter: Chapter, compa
         report.item(label + " prints what the book shows", got == want, detail)
 
 
+def timeline_items(report: Report, config: builds.Config, chapter: Chapter) -> None:
+    """The book's timelines of this chapter: recorded again, and the kept run and this one hold to their claims."""
+    try:
+        entries = [e for e in book_timelines.entries() if e.chapter == chapter.number]
+    except book_timelines.TimelineError as err:
+        report.item("book/timelines.toml reads", False, str(err))
+        return
+    for entry in entries:
+        label = f"{config.name}: timeline {entry.name}, as book/timelines.toml says"
+        fresh = config.directory / "timelines" / f"{entry.name}.json"
+        try:
+            kept = book_timelines.timeline.load(entry.kept)
+            trace = book_timelines.record(entry, builds.binary(config, chapter, "solutions", "example"), fresh)
+            fresh.with_suffix(".svg").write_text(book_timelines.draw(entry, trace))
+        except (book_timelines.TimelineError, book_timelines.timeline.TraceError) as err:
+            report.item(label, False, str(err))
+            continue
+        problems = [f"the kept run (book/timelines/{entry.kept.name}): {p}" for p in
+                    book_timelines.claim_problems(entry, kept)]
+        problems += [f"this run ({fresh.relative_to(ROOT)}): {p}" for p in book_timelines.claim_problems(entry, trace)]
+        report.item(label, not problems, "\n".join(problems))
+
+
+def cost_item(report: Report, config: builds.Config, chapter: Chapter) -> None:
+    """What the recorder's hooks cost with recording off, measured (not judged: timing is no test)."""
+    label = f"{config.name}: what the recorder costs when off runs (scripts/tutor timeline --cost)"
+    try:
+        lines = book_timelines.recorder_cost({name: builds.binary(config, chapter, "solutions", name)
+                                              for name in book_timelines.COST_BINARIES}, rounds=3)
+    except book_timelines.TimelineError as err:
+        report.item(label, False, str(err))
+        return
+    report.item(f"{label}: {lines[-1].split(': ', 1)[1]}", True)
+
+
 class Collected:
     """Checks made away from the report (by a worker thread), kept to be reported in order."""
 
@@ -426,6 +463,10 @@ def main(argv: list[str]) -> int:
                 suites_item(report, config, chapter)
             if config.name in ("gcc", "asan-ubsan"):
                 example_items(report, config, chapter, compare=config.name == "gcc")
+            if config.name == "gcc":
+                timeline_items(report, config, chapter)
+            if config.name == "gcc" and chapter.number == book_timelines.COST_CHAPTER:
+                cost_item(report, config, chapter)
             if config.name == "gcc" and build_item(report, config, chapter, "chapters"):
                 stub_items(report, config, chapter)
 

@@ -7,7 +7,7 @@ The SVG has one lane per thread, time running left to right: polls as bars (a co
 (park, epoll_wait) as hatched stretches, wakes as arrows from the thread that woke to the poll the wake
 led to (red and straight across threads, purple and dashed on one thread), spawns, completions and fired
 timers as marks, a time axis in ms and a legend. Idle stretches (no event, no poll running) longer than
-a tenth of the run are cut short and marked, so the microseconds of work on either side stay readable;
+a 40th of the run are cut short and marked, so the microseconds of work on either side stay readable;
 --linear keeps time linear. --from/--to (ms from the first event) draw a window; at most --max-events
 events are drawn (default 3000, 0 for no limit), and the SVG says when it stops early.
 Only the Python standard library is used.
@@ -581,7 +581,7 @@ class Scale:
 def make_scale(times: list[float], busy: list[tuple[float, float]], t0: float, t1: float, x0: float, x1: float,
                compress: bool) -> Scale:
     """A scale from t0..t1 onto x0..x1. With compress, each of the (at most 8) longest stretches without
-    an event and outside every busy interval (the polls), if longer than a tenth of the whole and than
+    an event and outside every busy interval (the polls), if longer than a 40th of the whole and than
     MIN_BREAK, is cut to a BREAK px gap, leaving on each side a bit of it (a 25th of the time kept)."""
     t1 = max(t1, t0 + 1.0)
     if not compress:
@@ -596,7 +596,7 @@ def make_scale(times: list[float], busy: list[tuple[float, float]], t0: float, t
         i = bisect.bisect_right(begins, a + TOLERANCE)
         return i > 0 and reach[i - 1] >= b - TOLERANCE
 
-    longer = max(total / 10, MIN_BREAK)
+    longer = max(total / 40, MIN_BREAK)
     gaps = sorted(((b - a, a, b) for a, b in zip(times, times[1:]) if b - a > longer and not in_busy(a, b)),
                   reverse=True)[:8]
     gaps.sort(key=lambda g: g[1])

@@ -15,7 +15,9 @@
                                    its own arguments after --: example 03 -- --count 5)
     scripts/tutor timeline [CH]    run the example with the runtime's recorder on (chapter 04 on) and draw
                                    an SVG timeline: a lane per thread, polls, waits, wakes between threads
-                                   (--solution, --from MS --to MS, --max-events N, example arguments after --)
+                                   (--solution, --from MS --to MS, --max-events N, example arguments after --;
+                                   without them, the example's small --timeline run); --cost: what the
+                                   recorder costs while off, chapter 04's spawn + join with and without it
     scripts/tutor server           run the delay server of chapter 05 (--port N)
     scripts/tutor book             build the book and print where it is
     scripts/tutor clean            delete the build directory
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Callable
 
 import book
+import book_timelines
 import builds
 import compare
 import course
@@ -699,8 +702,29 @@ def cmd_example(args) -> int:
 TIMELINE_FROM = "04"  # the first chapter whose runtime records what it does (trace.hpp)
 
 
+def timeline_cost(config: builds.Config, rounds: int) -> int:
+    chapter = course.find_chapter(book_timelines.COST_CHAPTER)
+    names = book_timelines.COST_BINARIES
+    shown = ui.BuildProgress(f"solutions/{chapter.dirname}: {' and '.join(names)}", quiet_for=0)
+    try:
+        builds.build(config, [builds.target(chapter, "solutions", name) for name in names], shown)
+    except builds.BuildError as err:
+        raise TutorError(f"could not build them:\n{builds.first_compiler_error(err.output)}") from None
+    finally:
+        shown.finish()
+    try:
+        lines = book_timelines.recorder_cost({name: builds.binary(config, chapter, "solutions", name)
+                                              for name in names}, rounds)
+    except book_timelines.TimelineError as err:
+        raise TutorError(str(err)) from None
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_timeline(args) -> int:
     config = configure()
+    if args.cost:
+        return timeline_cost(config, args.rounds)
     chapter = course.find_chapter(args.chapter) if args.chapter else current_chapter(config, results_cache())
     if chapter.number < TIMELINE_FROM:
         raise TutorError(f"the runtime records a timeline from chapter {TIMELINE_FROM} on; chapter {chapter.number} "
@@ -710,7 +734,8 @@ def cmd_timeline(args) -> int:
     picture = config.directory / f"timeline-{chapter.number}.svg"
     trace.unlink(missing_ok=True)
     # RT_TRACE turns the recorder on (trace.hpp); it writes the file when the example exits.
-    status = run_binary(config, chapter, tree, "example", args.rest, env={"RT_TRACE": str(trace)})
+    # With no arguments of its own, the example makes its small --timeline run (a full run records millions).
+    status = run_binary(config, chapter, tree, "example", args.rest or ["--timeline"], env={"RT_TRACE": str(trace)})
     if not trace.is_file():
         raise TutorError(f"the example wrote no trace to {rel(trace)}")
     drawn = [sys.executable, str(Path(__file__).with_name("timeline.py")), str(trace), str(picture),
@@ -784,6 +809,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--from", dest="start", type=float, help="ms after the first event")
     s.add_argument("--to", dest="end", type=float, help="ms after the first event")
     s.add_argument("--max-events", type=int, default=600, help="events drawn at most (default 600)")
+    s.add_argument("--cost", action="store_true",
+                   help="measure what the hooks cost with recording off (chapter 04's spawn + join, with and without)")
+    s.add_argument("--rounds", type=int, default=5, help="with --cost: runs of each build (default 5)")
     s = sub.add_parser("server", help="run the delay server")
     s.add_argument("--port", type=int, default=8080)
     sub.add_parser("book", help="build the book")

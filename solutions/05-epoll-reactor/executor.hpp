@@ -121,6 +121,15 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     return result;
 }
 
+namespace detail {
+// Polls block_on's main future; a timeline (scripts/tutor timeline) shows it as task 0.
+template <Future F>
+Poll<typename F::Output> poll_main(F& future, Context& cx) {
+    trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end);
+    return future.poll(cx);
+}
+}  // namespace detail
+
 template <Future F>
 typename F::Output Executor::block_on(F future) {
     detail::BlockOnThread::Guard guard(detail::BlockOnThread::current());  // no nesting, with rt::block_on either
@@ -130,8 +139,7 @@ typename F::Output Executor::block_on(F future) {
     Context cx(waker);
     for (;;) {
         if (main->woken.exchange(false, std::memory_order_acquire)) {
-            trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end);  // for a timeline: task 0
-            Poll<typename F::Output> poll = future.poll(cx);
+            Poll<typename F::Output> poll = detail::poll_main(future, cx);
             if (poll.is_ready()) return std::move(poll).value();
         }
         // Run a batch of ready tasks before looking at the main future again:
