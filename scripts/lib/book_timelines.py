@@ -34,6 +34,7 @@ import timeline
 
 SPEC = course.ROOT / "book" / "timelines.toml"
 KEPT = course.ROOT / "book" / "timelines"
+BOOK_WIDTH = 820  # px
 RUN_TIMEOUT = 60  # seconds; each scenario runs for well under one
 
 
@@ -136,7 +137,8 @@ def example_of(entry: Entry, build: Path) -> Path:
 
 
 def draw(entry: Entry, trace: timeline.Trace) -> str:
-    return timeline.render(trace, title=entry.title)
+    # At the width of the book's text column, so that its letters are drawn at their size, not shrunk.
+    return timeline.render(trace, title=entry.title, width=BOOK_WIDTH)
 
 
 COST_CHAPTER = "04"
