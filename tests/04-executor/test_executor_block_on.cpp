@@ -11,6 +11,7 @@
 #include <string>
 #include <chrono>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include "props/measure.hpp"
@@ -100,18 +101,20 @@ struct NestedBlockOn {
 // The events a trace file (one event per line) records for `task`, by time:
 // their names, "spawn", "poll", ...
 std::vector<std::string> timeline_of(const std::string& path, int task) {
-    std::vector<std::pair<double, std::string>> found;
+    std::vector<std::tuple<double, std::size_t, std::string>> found;  // time, order in the file, name
     std::ifstream in(path);
     const std::string task_field = "\"task\": " + std::to_string(task) + "}";
     for (std::string line; std::getline(in, line);) {
         std::size_t name = line.find("\"name\": \""), ts = line.find("\"ts\": ");
         if (name == std::string::npos || ts == std::string::npos || line.find(task_field) == std::string::npos) continue;
         name += 9;
-        found.emplace_back(std::strtod(line.c_str() + ts + 6, nullptr), line.substr(name, line.find('"', name) - name));
+        found.emplace_back(std::strtod(line.c_str() + ts + 6, nullptr), found.size(),
+                           line.substr(name, line.find('"', name) - name));
     }
-    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Not std::stable_sort: its temporary buffer trips clang 14's ASan with libstdc++ 12.
+    std::sort(found.begin(), found.end());
     std::vector<std::string> names;
-    for (const auto& [at, name] : found) names.push_back(name);
+    for (const auto& [at, order, name] : found) names.push_back(name);
     return names;
 }
 
