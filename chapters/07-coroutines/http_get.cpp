@@ -1,6 +1,11 @@
 #include "http_get.hpp"
 
+#include <array>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "todo.hpp"
 
 namespace rt {
 
@@ -8,13 +13,17 @@ namespace {
 
 ConnectFuture connect_to(const Url& url) { return TcpStream::connect(url.authority); }
 
+std::string request_for(const Url& url) {
+    return "GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
+           "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n";
+}
+
 }  // namespace
 
 HttpGet::HttpGet(std::string_view url, std::size_t max_body_bytes) : HttpGet(Url::parse(url), max_body_bytes) {}
 
 HttpGet::HttpGet(const Url& url, std::size_t max_body_bytes)
-    : request_("GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
-               "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n"),
+    : request_(request_for(url)),
       connect_(connect_to(url)),
       parser_(max_body_bytes) {}
 
@@ -51,6 +60,12 @@ Poll<HttpResponse> HttpGet::poll(Context& cx) {
                 throw std::logic_error("rt::HttpGet: polled after it completed");
         }
     }
+}
+
+Async<HttpResponse> http_get(std::string url, std::size_t max_body_bytes) {
+    // BEGIN EXERCISE ex4: connect, send the request, read until the parser is done
+    rt::todo("ex4: connect, send the request, read until the parser is done");
+    // END EXERCISE ex4
 }
 
 }  // namespace rt

@@ -1,6 +1,11 @@
 #include "http_get.hpp"
 
+#include <array>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "todo.hpp"
 
 namespace rt {
 
@@ -8,16 +13,21 @@ namespace {
 
 ConnectFuture connect_to(const Url& url) { return TcpStream::connect(url.authority); }
 
+std::string request_for(const Url& url) {
+    return "GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
+           "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n";
+}
+
 }  // namespace
 
 HttpGet::HttpGet(std::string_view url, std::size_t max_body_bytes) : HttpGet(Url::parse(url), max_body_bytes) {}
 
 HttpGet::HttpGet(const Url& url, std::size_t max_body_bytes)
-    : request_("GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
-               "\r\nUser-Agent: rt-tutorial\r\nConnection: close\r\n\r\n"),
+    : request_(request_for(url)),
       connect_(connect_to(url)),
       parser_(max_body_bytes) {}
 
+// ANCHOR: state-machine
 Poll<HttpResponse> HttpGet::poll(Context& cx) {
     for (;;) {
         switch (state_) {
@@ -52,5 +62,25 @@ Poll<HttpResponse> HttpGet::poll(Context& cx) {
         }
     }
 }
+// ANCHOR_END: state-machine
+
+// ANCHOR: coroutine
+Async<HttpResponse> http_get(std::string url, std::size_t max_body_bytes) {
+    // BEGIN EXERCISE ex4: connect, send the request, read until the parser is done
+    Url parsed = Url::parse(url);
+    std::string request = request_for(parsed);
+    TcpStream stream = co_await TcpStream::connect(parsed.authority);
+    co_await stream.write_all(request);
+    ResponseParser parser(max_body_bytes);
+    std::array<char, 8192> buffer;
+    while (!parser.done()) {
+        std::size_t got = co_await stream.read(buffer);
+        if (got == 0) parser.finish();  // the server closed: a body may end here, or be cut short
+        else parser.feed(std::string_view(buffer.data(), got));
+    }
+    co_return parser.take();
+    // END EXERCISE ex4
+}
+// ANCHOR_END: coroutine
 
 }  // namespace rt

@@ -1,4 +1,5 @@
-// http_get: a future of an HTTP response, as an explicit state machine.
+// http_get: a future of an HTTP response, as a coroutine; HttpGet, the same
+// as chapter 05's explicit state machine, stays beside it for comparison.
 #pragma once
 
 #include <array>
@@ -6,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "async.hpp"
 #include "future.hpp"
 #include "http.hpp"
 #include "tcp_stream.hpp"
@@ -44,10 +46,13 @@ private:
     std::array<char, 8192> buffer_;  // for reads
 };
 
+// ANCHOR: http-get-declaration
 // A future of the response to GET `url` (http://IPv4-or-localhost:port/path?query),
-// whose body may be at most max_body_bytes long.
-inline HttpGet http_get(std::string_view url, std::size_t max_body_bytes = ResponseParser::default_max_body_bytes) {
-    return HttpGet(url, max_body_bytes);
-}
+// whose body may be at most max_body_bytes long: HttpGet's work, written as
+// a coroutine. The URL is taken by value: a coroutine keeps copies of its
+// parameters, not what a reference points to. A URL it cannot get throws
+// std::invalid_argument at the first poll (the call runs nothing).
+Async<HttpResponse> http_get(std::string url, std::size_t max_body_bytes = ResponseParser::default_max_body_bytes);
+// ANCHOR_END: http-get-declaration
 
 }  // namespace rt

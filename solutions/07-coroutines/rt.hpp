@@ -1,7 +1,7 @@
 // The runtime as it stands at the end of chapter 07 (coroutines): one include for all of it.
 #pragma once
 
-// core: futures, wakers, and futures built from futures
+// core: futures, wakers, futures built from futures, and coroutines that await them
 #include "todo.hpp"
 #include "report.hpp"
 #include "poll.hpp"
@@ -9,6 +9,9 @@
 #include "waker.hpp"
 #include "ready.hpp"
 #include "then.hpp"
+#include "promise.hpp"
+#include "await.hpp"
+#include "async.hpp"
 #include "clock.hpp"
 #include "join.hpp"
 #include "arc.hpp"
