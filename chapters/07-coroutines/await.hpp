@@ -30,7 +30,11 @@ public:
 
     // Polls the future once, with the Context of the current poll. Ready:
     // no suspension at all. An exception goes out of the co_await.
-    bool await_ready() { return poll_once(*promise_->cx); }
+    bool await_ready() {
+        // BEGIN EXERCISE ex1: poll once, with the promise's Context
+        rt::todo("ex1: poll once, with the promise's Context");
+        // END EXERCISE ex1
+    }
 
     // Pending: the coroutine suspends, and the next Async::poll polls the
     // future again through the hook before it resumes the coroutine.
@@ -48,12 +52,9 @@ private:
     // where the co_await is.
     static bool poll_hook(void* self, Context& cx) {
         Awaiter& awaiter = *static_cast<Awaiter*>(self);
-        try {
-            return awaiter.poll_once(cx);
-        } catch (...) {
-            awaiter.promise_->awaited_error = std::current_exception();
-            return true;
-        }
+        // BEGIN EXERCISE ex1: poll once more; an exception is kept, and resumes the coroutine
+        rt::todo("ex1: poll once more; an exception is kept, and resumes the coroutine");
+        // END EXERCISE ex1
     }
 
     // What a ready poll gave: the output, or for a future of void, that it is done.
@@ -81,9 +82,9 @@ auto Awaiter<F>::await_resume() -> Output {
 template <class F>
     requires Future<std::remove_cvref_t<F>>
 Awaiter<F> PromiseBase::await_transform(F&& future) {
-    // BEGIN EXERCISE ex1: an lvalue by reference, an rvalue moved into the awaiter
-    rt::todo("ex1: an lvalue by reference, an rvalue moved into the awaiter");
-    // END EXERCISE ex1
+    // F is G& for an lvalue (the awaiter holds a reference), G for an rvalue
+    // (the awaiter holds a G, moved in).
+    return Awaiter<F>(*this, std::forward<F>(future));
 }
 
 }  // namespace rt::detail

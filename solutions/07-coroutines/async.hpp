@@ -65,6 +65,7 @@ Poll<T> Async<T>::poll(Context& cx) {
     detail::AwaitHook awaiting = promise.awaiting;
     // Suspended on a future: poll it (once), and resume only if it is ready.
     if (awaiting.poll != nullptr && !awaiting.poll(awaiting.awaiter, cx)) return pending;
+    promise.awaiting = {};  // resumed: a pending co_await sets it again
     frame_.resume();
     if (!frame_.done()) return pending;  // suspended on another pending future
     // Done: the frame goes when we return, whether the result is a value or an exception.

@@ -31,7 +31,11 @@ public:
 
     // Polls the future once, with the Context of the current poll. Ready:
     // no suspension at all. An exception goes out of the co_await.
-    bool await_ready() { return poll_once(*promise_->cx); }
+    bool await_ready() {
+        // BEGIN EXERCISE ex1: poll once, with the promise's Context
+        return poll_once(*promise_->cx);
+        // END EXERCISE ex1
+    }
 
     // Pending: the coroutine suspends, and the next Async::poll polls the
     // future again through the hook before it resumes the coroutine.
@@ -49,12 +53,14 @@ private:
     // where the co_await is.
     static bool poll_hook(void* self, Context& cx) {
         Awaiter& awaiter = *static_cast<Awaiter*>(self);
+        // BEGIN EXERCISE ex1: poll once more; an exception is kept, and resumes the coroutine
         try {
             return awaiter.poll_once(cx);
         } catch (...) {
             awaiter.promise_->awaited_error = std::current_exception();
             return true;
         }
+        // END EXERCISE ex1
     }
 
     // What a ready poll gave: the output, or for a future of void, that it is done.
@@ -81,7 +87,6 @@ bool Awaiter<F>::poll_once(Context& cx) {
 template <class F>
 auto Awaiter<F>::await_resume() -> Output {
     // BEGIN EXERCISE ex1: give the output, or rethrow what a later poll threw
-    promise_->awaiting = {};
     if (promise_->awaited_error) std::rethrow_exception(std::exchange(promise_->awaited_error, nullptr));
     if (!output_) throw std::logic_error("rt::Async: resumed before the awaited future was ready");
     if constexpr (!std::is_void_v<Output>) return std::move(*output_);
@@ -93,9 +98,9 @@ auto Awaiter<F>::await_resume() -> Output {
 template <class F>
     requires Future<std::remove_cvref_t<F>>
 Awaiter<F> PromiseBase::await_transform(F&& future) {
-    // BEGIN EXERCISE ex1: an lvalue by reference, an rvalue moved into the awaiter
+    // F is G& for an lvalue (the awaiter holds a reference), G for an rvalue
+    // (the awaiter holds a G, moved in).
     return Awaiter<F>(*this, std::forward<F>(future));
-    // END EXERCISE ex1
 }
 // ANCHOR_END: await-transform
 
