@@ -69,6 +69,14 @@ public:
     // await_resume rethrows it inside the body, where the co_await is.
     std::exception_ptr awaited_error;
 
+    // The body threw (called inside a catch): keep the exception for
+    // Async::poll, which rethrows it to whoever polls the Async.
+    void unhandled_exception() {
+        // BEGIN EXERCISE ex2: keep the exception the body threw
+        rt::todo("ex2: keep the exception the body threw");
+        // END EXERCISE ex2
+    }
+
     // Counted, so that the example can show what a call costs.
     static void* operator new(std::size_t bytes) {
         FrameCounts& counts = frame_counts();
@@ -101,13 +109,6 @@ public:
         // END EXERCISE ex2
     }
 
-    // The body threw: keep the exception for whoever polls the Async.
-    void unhandled_exception() {
-        // BEGIN EXERCISE ex2: keep the exception the body threw
-        rt::todo("ex2: keep the exception the body threw");
-        // END EXERCISE ex2
-    }
-
     // Once the coroutine is done: its value, or its exception rethrown.
     T take_result() {
         // BEGIN EXERCISE ex2: the value, or the exception rethrown
@@ -126,12 +127,6 @@ public:
 
     // co_return; or the end of the body.
     void return_void() noexcept {}
-
-    void unhandled_exception() {
-        // BEGIN EXERCISE ex2: keep the exception the body threw
-        rt::todo("ex2: keep the exception the body threw");
-        // END EXERCISE ex2
-    }
 
     void take_result() {
         // BEGIN EXERCISE ex2: nothing, or the exception rethrown

@@ -71,6 +71,14 @@ public:
     // What the awaited future's poll threw through the hook: the awaiter's
     // await_resume rethrows it inside the body, where the co_await is.
     std::exception_ptr awaited_error;
+
+    // The body threw (called inside a catch): keep the exception for
+    // Async::poll, which rethrows it to whoever polls the Async.
+    void unhandled_exception() {
+        // BEGIN EXERCISE ex2: keep the exception the body threw
+        error_ = std::current_exception();
+        // END EXERCISE ex2
+    }
     // ANCHOR_END: promise-base
 
     // Counted, so that the example can show what a call costs.
@@ -106,13 +114,6 @@ public:
         // END EXERCISE ex2
     }
 
-    // The body threw: keep the exception for whoever polls the Async.
-    void unhandled_exception() {
-        // BEGIN EXERCISE ex2: keep the exception the body threw
-        error_ = std::current_exception();
-        // END EXERCISE ex2
-    }
-
     // Once the coroutine is done: its value, or its exception rethrown.
     T take_result() {
         // BEGIN EXERCISE ex2: the value, or the exception rethrown
@@ -137,15 +138,9 @@ public:
     // co_return; or the end of the body.
     void return_void() noexcept {}
 
-    void unhandled_exception() {
-        // BEGIN EXERCISE ex2: keep the exception the body threw
-        error_ = std::current_exception();
-        // END EXERCISE ex2
-    }
-
     void take_result() {
         // BEGIN EXERCISE ex2: nothing, or the exception rethrown
-        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+        if (error_ != nullptr) std::rethrow_exception(std::exchange(error_, nullptr));
         // END EXERCISE ex2
     }
 };

@@ -38,6 +38,13 @@ rt::Async<int> through_gate(test::Gate& gate, int* stage) {
     co_return value + 1;
 }
 
+// Awaits two gates in turn.
+rt::Async<int> two_gates(test::Gate& first, test::Gate& second) {
+    int a = co_await test::GateFuture(first, 1);
+    int b = co_await test::GateFuture(second, 2);
+    co_return a + b;
+}
+
 rt::Async<int> throws_at_once() {
     throw std::runtime_error("thrown before the first co_await");
     co_return 0;
@@ -171,6 +178,24 @@ TEST_SUITE("ex3: Async::poll: re-poll the awaited future, resume only when it is
         REQUIRE(poll.is_ready());
         CHECK(poll.value() == 321);
         CHECK(gate.polls == 3);
+    }
+
+    TEST_CASE("a co_await that starts at a later poll polls with that poll's Context") {
+        test::Gate first, second;
+        rt::Async<int> future = two_gates(first, second);
+        test::WakeCounter a, b;
+        rt::Waker a_waker = a.waker(), b_waker = b.waker();
+        rt::Context a_cx(a_waker), b_cx(b_waker);
+        REQUIRE(future.poll(a_cx).is_pending());
+        first.release();
+        REQUIRE(future.poll(b_cx).is_pending());  // resumed, then suspended on the second gate
+        INFO("the second gate was first polled inside the second poll: it must keep that poll's waker");
+        second.release();
+        CHECK(a.wakes == 1);  // the first gate's wake
+        CHECK(b.wakes == 1);
+        rt::Poll<int> poll = future.poll(b_cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == 3);
     }
 
     TEST_CASE("an exception before the first co_await comes out of the first poll") {
