@@ -3,6 +3,7 @@
 // destroyed), and chapter 05's state machine, HttpGet, which stays.
 #include <doctest/doctest.h>
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -29,21 +30,24 @@ static_assert(!std::is_copy_constructible_v<rt::Async<int>> && !std::is_copy_ass
 static_assert(std::is_nothrow_move_constructible_v<rt::Async<int>> && std::is_nothrow_move_assignable_v<rt::Async<int>>);
 
 TEST_SUITE("given: a coroutine call before its first poll, and HttpGet") {
-    TEST_CASE("a call allocates the frame and runs nothing; destroying it frees the frame and its copy of the parameters") {
+    TEST_CASE("a call makes the frame and runs nothing; destroying it frees the frame and its copy of the parameters") {
         int ran = 0;
         test::Lives lives;
         rt::detail::FrameCounts before = rt::detail::frame_counts();
         {
             rt::Async<int> future = counts_runs(&ran, test::LifeProbe(lives));
-            CHECK(rt::detail::frame_counts().allocations - before.allocations == 1);
-            CHECK(rt::detail::frame_counts().bytes - before.bytes >= sizeof(test::LifeProbe));
+            // One frame, or none: clang may elide the allocation (HALO) of a frame that it
+            // sees destroyed in this very function, and put the frame on this stack.
+            std::size_t allocated = rt::detail::frame_counts().allocations - before.allocations;
+            CHECK(allocated <= 1);
+            if (allocated == 1) CHECK(rt::detail::frame_counts().bytes - before.bytes >= sizeof(test::LifeProbe));
             INFO("the argument is gone at the end of the call; the frame keeps a copy of its own");
             CHECK(lives.destroyed == 1);
             rt::Async<int> moved = std::move(future);  // the handle moves; the frame stays
             CHECK(lives.destroyed == 1);
         }
         CHECK(ran == 0);
-        CHECK(rt::detail::frame_counts().frees - before.frees == 1);
+        CHECK(rt::detail::frame_counts().frees - before.frees == rt::detail::frame_counts().allocations - before.allocations);
         CHECK(lives.destroyed == 2);  // the frame's copy too
     }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "props/delay_server.hpp"
 #include "rt.hpp"
@@ -53,14 +54,12 @@ TEST_SUITE("ex4: http_get as a coroutine") {
 
     TEST_CASE("ten GETs at once, each a task of its own") {
         rt::DelayServer server;
-        std::string bodies = rt::block_on([&]() -> rt::Async<std::string> {
-            std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
-            for (int i = 0; i < 10; ++i)
-                handles.push_back(rt::spawn(rt::http_get(server.url("/10/" + std::to_string(i)))));
-            std::string all;
-            for (auto& handle : handles) all += (co_await handle).body;
-            co_return all;
-        }());
+        rt::Executor executor;
+        std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
+        for (int i = 0; i < 10; ++i) handles.push_back(executor.spawn(rt::http_get(server.url("/10/" + std::to_string(i)))));
+        std::vector<rt::HttpResponse> responses = executor.block_on(rt::join_in_order(std::move(handles)));
+        std::string bodies;
+        for (const rt::HttpResponse& response : responses) bodies += response.body;
         CHECK(bodies == "0123456789");
     }
 }
