@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "frame_pool.hpp"
 #include "future.hpp"
 #include "todo.hpp"
 
@@ -22,11 +23,13 @@ class Async;
 namespace detail {
 
 // Coroutine frames allocated and freed on this thread, and their bytes.
-// The promise's operator new and delete count them (the example reads them).
+// The promise's operator new and delete count them (the example reads them),
+// and take the frames from this thread's pool (frame_pool.hpp).
 struct FrameCounts {
     std::size_t allocations = 0;
     std::size_t frees = 0;
     std::size_t bytes = 0;
+    std::size_t heap_allocations = 0;  // of the allocations, those the frame pool could not serve
 };
 
 inline FrameCounts& frame_counts() noexcept {
@@ -77,17 +80,21 @@ public:
         // END EXERCISE ex2
     }
 
-    // Counted, so that the example can show what a call costs.
+    // The frame's allocation: counted, so that the example can show what a
+    // call costs, and served by this thread's frame pool when it can.
     static void* operator new(std::size_t bytes) {
+        bool heap = false;
+        void* frame = frame_pool().allocate(bytes, heap);
         FrameCounts& counts = frame_counts();
         ++counts.allocations;
         counts.bytes += bytes;
-        return ::operator new(bytes);
+        if (heap) ++counts.heap_allocations;
+        return frame;
     }
+    // The compiler passes the size it allocated: the pool finds the class.
     static void operator delete(void* frame, std::size_t bytes) noexcept {
         ++frame_counts().frees;
-        (void)bytes;
-        ::operator delete(frame);
+        frame_pool().deallocate(frame, bytes);
     }
 
 protected:

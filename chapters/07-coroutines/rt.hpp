@@ -9,6 +9,7 @@
 #include "waker.hpp"
 #include "ready.hpp"
 #include "then.hpp"
+#include "frame_pool.hpp"
 #include "promise.hpp"
 #include "await.hpp"
 #include "async.hpp"

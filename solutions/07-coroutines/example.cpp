@@ -71,6 +71,7 @@ rt::Async<int> add_two(int a, int b) {
 struct FrameFigures {
     double allocations_per_call;
     double bytes_per_call;
+    double heap_allocations_per_call;  // those the frame pool could not serve
 };
 
 // Calls `make` `calls` times and runs each result to completion, counting
@@ -86,8 +87,41 @@ FrameFigures frames_per_call(Make make, int calls) {
     }
     rt::detail::FrameCounts after = rt::detail::frame_counts();
     double allocations = static_cast<double>(after.allocations - before.allocations);
-    return {allocations / calls, allocations == 0 ? 0 : static_cast<double>(after.bytes - before.bytes) / allocations};
+    return {allocations / calls, allocations == 0 ? 0 : static_cast<double>(after.bytes - before.bytes) / allocations,
+            static_cast<double>(after.heap_allocations - before.heap_allocations) / calls};
 }
+
+// ANCHOR: call-cost
+// Nanoseconds per call of add_two: make, poll to the end, destroy. The same
+// work by hand: a Then of two ready futures, made and polled.
+double ns_per_call(bool pool, long calls) {
+    rt::detail::frame_pool().set_enabled(pool);
+    rt::Context cx(rt::Waker::noop());
+    long sum = 0;
+    Clock::time_point start = Clock::now();
+    for (long i = 0; i < calls; ++i) {
+        rt::Async<int> future = add_two(opaque(static_cast<int>(i)), 1);
+        sum += future.poll(cx).value();  // ready at the first poll: its awaits are ready
+    }
+    double ns = ms_since(start) * 1e6 / static_cast<double>(calls);
+    rt::detail::frame_pool().set_enabled(true);
+    opaque(sum);
+    return ns;
+}
+
+double ns_per_then(long calls) {
+    rt::Context cx(rt::Waker::noop());
+    long sum = 0;
+    Clock::time_point start = Clock::now();
+    for (long i = 0; i < calls; ++i) {
+        rt::Then then(rt::Ready<int>(opaque(static_cast<int>(i))), [](int x) { return rt::Ready<int>(x + 1); });
+        sum += then.poll(cx).value();
+    }
+    double ns = ms_since(start) * 1e6 / static_cast<double>(calls);
+    opaque(sum);
+    return ns;
+}
+// ANCHOR_END: call-cost
 
 // ---------------------------------------------------------------------------
 // A co_await of a ready future against a step of Then.
@@ -268,9 +302,25 @@ void run(Settings settings) {
 
     // Frames: a future written by hand is a value, and allocates nothing to
     // be made; a call of a coroutine allocates its frame.
+    rt::detail::frame_pool().set_enabled(false);
     FrameFigures small = frames_per_call([](int i) { return add_two(i, i); }, 1000);
+    rt::detail::frame_pool().set_enabled(true);
+    FrameFigures pooled = frames_per_call([](int i) { return add_two(i, i); }, 1000);
     print_row("frames allocated per call, add_two", "0", fmt::format("{:.2f}", small.allocations_per_call));
     print_row("  bytes per frame", "-", fmt::format("{:.0f}", small.bytes_per_call));
+    print_row("  from the heap, frame pool off", "-", fmt::format("{:.2f}", small.heap_allocations_per_call));
+    print_row("  from the heap, frame pool on", "-", fmt::format("{:.2f}", pooled.heap_allocations_per_call));
+    std::vector<double> then_call, heap_call, pool_call;
+    for (int round = 0; round < settings.rounds; ++round) {
+        long calls = std::max(1L, settings.awaits / 10);
+        then_call.push_back(ns_per_then(calls));
+        heap_call.push_back(ns_per_call(false, calls));
+        pool_call.push_back(ns_per_call(true, calls));
+    }
+    print_row("ns per call, frame pool off", fmt::format("{:.2f}", median(then_call)),
+              fmt::format("{:.2f}", median(heap_call)));
+    print_row("ns per call, frame pool on", fmt::format("{:.2f}", median(then_call)),
+              fmt::format("{:.2f}", median(pool_call)));
 
     AwaitFigures awaits = measure_awaits<rt::Ready<long>>(settings);
     double then_ns = median(awaits.then_ns), coroutine_ns = median(awaits.coroutine_ns);

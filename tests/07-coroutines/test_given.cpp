@@ -51,6 +51,24 @@ TEST_SUITE("given: a coroutine call before its first poll, and HttpGet") {
         CHECK(lives.destroyed == 2);  // the frame's copy too
     }
 
+    TEST_CASE("the frame pool: a frame freed on this thread serves its next call of the same size") {
+        int ran = 0;
+        test::Lives lives;
+        rt::detail::FramePool& pool = rt::detail::frame_pool();
+        { rt::Async<int> first = counts_runs(&ran, test::LifeProbe(lives)); }  // its frame goes to the pool
+        rt::detail::FrameCounts before = rt::detail::frame_counts();
+        { rt::Async<int> second = counts_runs(&ran, test::LifeProbe(lives)); }
+        rt::detail::FrameCounts pooled = rt::detail::frame_counts();
+        if (rt::detail::FramePool::compiled_in) CHECK(pooled.heap_allocations == before.heap_allocations);
+        pool.set_enabled(false);
+        { rt::Async<int> third = counts_runs(&ran, test::LifeProbe(lives)); }
+        pool.set_enabled(true);
+        rt::detail::FrameCounts off = rt::detail::frame_counts();
+        INFO("with the pool off, every frame comes from the heap (or is elided: then none is counted)");
+        CHECK(off.heap_allocations - pooled.heap_allocations == off.allocations - pooled.allocations);
+        CHECK(ran == 0);
+    }
+
     TEST_CASE("polling an Async that was moved from throws std::logic_error") {
         int ran = 0;
         test::Lives lives;
