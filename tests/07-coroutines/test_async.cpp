@@ -277,6 +277,19 @@ TEST_SUITE("ex3: Async::poll: re-poll the awaited future, resume only when it is
         CHECK(Clock::now() - start >= 20ms);
     }
 
+    TEST_CASE("co_await on an lvalue Async polls it in place and leaves it completed") {
+        int ran = 0;
+        rt::Async<int> child = answer(&ran);
+        rt::Async<int> parent = [](rt::Async<int>& awaited) -> rt::Async<int> { co_return co_await awaited; }(child);
+        rt::Context cx(rt::Waker::noop());
+        rt::Poll<int> poll = parent.poll(cx);
+        REQUIRE(poll.is_ready());
+        CHECK(poll.value() == 42);
+        CHECK(ran == 1);
+        INFO("the caller's Async was the one polled: it has completed");
+        CHECK_THROWS_WITH_AS((void)child.poll(cx), doctest::Contains("rt::Async"), std::logic_error);
+    }
+
     TEST_CASE("an Async three deep, each awaiting the next, under rt::block_on") {
         test::Gate gate;
         gate.open = true;
