@@ -146,7 +146,11 @@ bool write() {
     }
     std::vector<Stamped> all;
     for (std::size_t i = 0; i < copies.size(); ++i) all.push_back({&copies[i], tids[i]});
-    std::stable_sort(all.begin(), all.end(), [](const Stamped& a, const Stamped& b) { return a.record->at < b.record->at; });
+    // By time; records of one time keep their order in `copies` (each lane's order). Not std::stable_sort:
+    // its temporary buffer trips clang 14's AddressSanitizer with libstdc++ 12 (alloc-dealloc-mismatch).
+    std::sort(all.begin(), all.end(), [](const Stamped& a, const Stamped& b) {
+        return a.record->at != b.record->at ? a.record->at < b.record->at : a.record < b.record;
+    });
     std::map<const void*, int> ids;
     int next_id = 1;
     auto task_id = [&](const void* subject, bool spawned) {
