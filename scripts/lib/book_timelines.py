@@ -50,7 +50,7 @@ class Entry:
     title: str
     lanes: list[str]   # the threads' lanes, exactly, in any order
     cross_thread_wakes: tuple[int, int | None]  # at least, at most (None: no limit)
-    wake_during_poll: bool = False
+    wake_during_poll: bool | None = None  # None: no claim
 
     @property
     def kept(self) -> Path:
@@ -70,7 +70,7 @@ def entries(spec: Path = SPEC) -> list[Entry]:
             low, high = raw["cross_thread_wakes"]["at_least"], raw["cross_thread_wakes"].get("at_most")
             entry = Entry(raw["name"], str(raw["chapter"]), list(raw.get("args", [])), raw["title"],
                           list(raw["lanes"]), (int(low), None if high is None else int(high)),
-                          bool(raw.get("wake_during_poll", False)))
+                          None if "wake_during_poll" not in raw else bool(raw["wake_during_poll"]))
         except (KeyError, TypeError, ValueError) as err:
             raise TimelineError(f"{where}: {err!r} (see the fields at the top of the file)") from None
         found.append(entry)
@@ -102,8 +102,11 @@ def claim_problems(entry: Entry, trace: timeline.Trace) -> list[str]:
     if cross < low or (high is not None and cross > high):
         wanted = f"at least {low}" + ("" if high is None else f" and at most {high}")
         problems.append(f"it has {cross} wakes across threads, not {wanted}")
-    if entry.wake_during_poll and not wakes_during_own_poll(trace):
+    during = wakes_during_own_poll(trace)
+    if entry.wake_during_poll is True and not during:
         problems.append("no task is woken during its own poll and polled again")
+    if entry.wake_during_poll is False and during:
+        problems.append(f"{len(during)} wakes come during the woken task's own poll")
     if not trace.polls():
         problems.append("it has no poll")
     return problems

@@ -428,6 +428,8 @@ def main(argv: list[str]) -> int:
         return report.summary()
     problems = layout_problems(chapters)
     report.item("layout: chapters, metadata, exercises, hints and regions agree", not problems, "\n".join(problems))
+    if any("malformed exercise marker" in problem for problem in problems):
+        return report.summary()  # no learner's copy can be made until the markers are fixed
     stale = [line for chapter in chapters for line in generate.differences(chapter)]
     stale += generate.readme_differences(chapters)
     report.item("chapters/ and the README's chapter table are what scripts/generate makes", not stale,

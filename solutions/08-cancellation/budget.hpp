@@ -32,6 +32,7 @@ State& current() noexcept;
 // a task's poll (a future polled by hand), the budget is unlimited.
 bool poll_proceed(Context& cx);
 
+// ANCHOR: budget-scope
 // Gives this thread `units` for the poll it scopes, and puts the previous
 // budget back at the end (a poll may run inside another: run_until_idle).
 class Scope {
@@ -48,6 +49,7 @@ public:
 private:
     State saved_;
 };
+// ANCHOR_END: budget-scope
 
 }  // namespace detail::budget
 

@@ -119,6 +119,7 @@ public:
     // Children first: they may borrow from the body's future while it lives.
     ~ScopeFuture() { scope_.cancel_children(); }
 
+    // ANCHOR: scope-poll
     Poll<void> poll(Context& cx) {
         if (finished_) throw std::logic_error("rt::scope: polled after it finished");
         if (!started_) {
@@ -139,6 +140,7 @@ public:
         scope_.closed_ = true;
         return ready();
     }
+    // ANCHOR_END: scope-poll
 
 private:
     Body make_body_;

@@ -126,12 +126,14 @@ private:
         }
     }
 
+    // ANCHOR: task-cancel
     static void cancel(TaskHeader* task) {
         Task* t = self(task);
         destroy_future(task);
         t->error_ = std::make_exception_ptr(Cancelled());
         t->aborted_ = true;
     }
+    // ANCHOR_END: task-cancel
 
     static void destroy_output(TaskHeader* task) noexcept {
         Task* t = self(task);

@@ -52,6 +52,7 @@ TcpStream::~TcpStream() {
 TcpStream::Read TcpStream::read(std::span<char> buffer) { return Read(*this, buffer); }
 TcpStream::WriteAll TcpStream::write_all(std::string_view bytes) { return WriteAll(*this, bytes); }
 
+// ANCHOR: poll-read
 Poll<std::size_t> TcpStream::poll_read(Context& cx, std::span<char> buffer) {
     driver_->check_running("rt::TcpStream::read");
     // Every attempt spends a unit of the task's budget: a stream that always
@@ -67,6 +68,7 @@ Poll<std::size_t> TcpStream::poll_read(Context& cx, std::span<char> buffer) {
         if (driver_->reactor().poll_ready(*registration_, Reactor::Direction::read, cx).is_pending()) return pending;
     }
 }
+// ANCHOR_END: poll-read
 
 Poll<std::size_t> TcpStream::poll_write(Context& cx, std::string_view bytes) {
     driver_->check_running("rt::TcpStream::write");

@@ -14,6 +14,7 @@ class YieldNow {
 public:
     using Output = void;
 
+    // ANCHOR: yield-now
     Poll<void> poll(Context& cx) {
         if (yielded_) return ready();
         yielded_ = true;
@@ -21,6 +22,7 @@ public:
         cx.waker().wake_by_ref();
         return pending;
     }
+    // ANCHOR_END: yield-now
 
 private:
     bool yielded_ = false;

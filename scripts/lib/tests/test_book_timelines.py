@@ -58,6 +58,13 @@ class Claims(unittest.TestCase):
             entry(lanes=["main: executor", "reactor", "timer"], cross_thread_wakes=(0, None), wake_during_poll=True),
             get)
         self.assertEqual(problems, ["no task is woken during its own poll and polled again"])
+        # False claims there is none: it holds of the GET, and not of the countdowns.
+        self.assertEqual(book_timelines.claim_problems(
+            entry(lanes=["main: executor", "reactor", "timer"], cross_thread_wakes=(0, None),
+                  wake_during_poll=False), get), [])
+        problems = book_timelines.claim_problems(entry(lanes=lanes, wake_during_poll=False), countdowns)
+        self.assertEqual(len(problems), 1)
+        self.assertRegex(problems[0], r"^\d+ wakes come during the woken task's own poll$")
 
 
 class Spec(unittest.TestCase):
@@ -73,7 +80,7 @@ class Spec(unittest.TestCase):
                           'lanes = ["main"]\ncross_thread_wakes = { at_least = 1 }\n')
         [read] = book_timelines.entries(path)
         self.assertEqual((read.name, read.chapter, read.args, read.lanes, read.cross_thread_wakes,
-                          read.wake_during_poll), ("a", "05", ["--timeline"], ["main"], (1, None), False))
+                          read.wake_during_poll), ("a", "05", ["--timeline"], ["main"], (1, None), None))
 
     def test_a_missing_field_or_a_name_used_twice_is_refused(self):
         path = self.write('[[timeline]]\nname = "a"\nchapter = "05"\ntitle = "T"\nlanes = ["main"]\n')
