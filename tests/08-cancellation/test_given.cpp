@@ -146,7 +146,7 @@ TEST_SUITE("given: scope") {
             log.push_back("child");
         };
         auto body = [&](rt::Scope& s) -> rt::Async<void> {
-            s.spawn(napper(30ms, "slow"));
+            s.spawn(napper(200ms, "slow"));
             s.spawn(parent(s));
             log.push_back("body");
             co_return;
