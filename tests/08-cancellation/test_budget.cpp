@@ -201,7 +201,7 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
         int polls = 0;
         auto task = test::Counted<rt::Async<void>>{reader(), &polls};
         auto handle = executor.spawn(std::move(task));
-        bool done = executor.block_on(test::within(handle, 10s));
+        bool done = executor.block_on(test::within(handle, 5s));
         writer.join();
         REQUIRE(done);
         CHECK(got == total);
@@ -235,7 +235,7 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
             co_await ticking;
         };
         rt::Async<void> run = body();
-        REQUIRE(executor.block_on(test::within(run, 15s)));
+        REQUIRE(executor.block_on(test::within(run, 8s)));
         CHECK(body_size == size);
         CHECK(xs == size);
         INFO("the ticker ticked ", ticks_during, " times during the download");
@@ -261,7 +261,7 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
             after = executor.driver().reactor().size();
         };
         rt::Async<void> run = body();
-        REQUIRE(executor.block_on(test::within(run, 10s)));
+        REQUIRE(executor.block_on(test::within(run, 5s)));
         CHECK(timed_out);
         CHECK(took >= 300ms);
         CHECK(took < 2300ms);
@@ -284,7 +284,7 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
             after = executor.driver().reactor().size();
         };
         rt::Async<void> run = body();
-        REQUIRE(executor.block_on(test::within(run, 10s)));
+        REQUIRE(executor.block_on(test::within(run, 5s)));
         CHECK(index == 1);
         INFO("the losing GET is destroyed before select answers: its socket is out of the reactor, and closed");
         CHECK(after == before);
