@@ -142,6 +142,15 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
         CHECK(executor.live_tasks() == 0);
     }
 
+    TEST_CASE("block_on's own future has a budget too: it is polled again after it runs out, and finishes") {
+        rt::Executor executor;
+        int polls = 0;
+        test::Counted<Spender> spender{Spender{nullptr, 1000}, &polls};
+        bool finished = executor.block_on(test::within(spender, 3s));
+        CHECK(finished);
+        CHECK(polls == 8);
+    }
+
     TEST_CASE("after a task runs out, a timer that is due runs before the task's next poll") {
         spend_a_unit_outside_any_task();
         rt::Executor executor;

@@ -94,6 +94,29 @@ TEST_SUITE("given: yield_now and unconstrained") {
         CHECK(log == std::vector<std::string>{"a: before", "b", "a: after"});
     }
 
+    TEST_CASE("every poll of a task, and of block_on's future, starts with a full budget; outside, none") {
+        CHECK(budget::current().left == budget::unlimited);
+        rt::Executor executor;
+        std::vector<std::uint32_t> seen;
+        struct Look {
+            using Output = void;
+            std::vector<std::uint32_t>* seen;
+            int polls = 0;
+            rt::Poll<void> poll(rt::Context& cx) {
+                seen->push_back(budget::current().left);
+                budget::current().left = 7;  // as if it had spent some: the next poll starts afresh
+                if (++polls == 3) return rt::ready();
+                cx.waker().wake_by_ref();
+                return rt::pending;
+            }
+        };
+        auto task = executor.spawn(Look{&seen});
+        executor.block_on(Look{&seen});
+        executor.run_until_idle();
+        CHECK(seen == std::vector<std::uint32_t>(6, budget::per_poll));
+        CHECK(budget::current().left == budget::unlimited);
+    }
+
     TEST_CASE("unconstrained: the inner future sees no limit; the budget around it comes back") {
         rt::Context cx(rt::Waker::noop());
         budget::Scope scope(5);
