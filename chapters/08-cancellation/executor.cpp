@@ -3,6 +3,7 @@
 #include <string>
 
 #include "report.hpp"
+#include "todo.hpp"
 
 namespace rt {
 
@@ -172,17 +173,40 @@ void Executor::run_task(detail::TaskHeader* task) {
     trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end, task);  // for a timeline
     // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
     // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
-    task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
-    detail::BorrowedWaker waker(task);  // borrows the queue's reference, which we hold
-    Context cx(waker.get());
-    if (task->vtable->poll(task, cx)) {
-        complete(task);
+    std::uint32_t state = task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
+    if (state & cancelled) {  // aborted: this turn ends it
+        cancel(task);
         return;
     }
+    detail::BorrowedWaker waker(task);  // borrows the queue's reference, which we hold
+    Context cx(waker.get());
+    bool yielded = false;
+    {
+        detail::budget::Scope budget;  // each poll starts with a full budget
+        if (task->vtable->poll(task, cx)) {
+            complete(task);
+            return;
+        }
+        yielded = budget.yielded();
+    }
     // Running -> waiting, unless woken during the poll.
-    std::uint32_t state = task->state.fetch_and(~running, std::memory_order_acq_rel);
+    state = task->state.fetch_and(~running, std::memory_order_acq_rel);
+    // It gave the thread away (its budget ran out, or it yielded): before
+    // it goes back in the queue, let due timers and ready I/O queue their
+    // tasks, ahead of it. Else a task that always has data would keep the
+    // queue busy, and the loop would look at its timers only every
+    // tasks_per_turn polls. (Tokio defers such self-wakes the same way.)
+    if (yielded) look_at_driver();
     if (state & scheduled) scheduler_->push(task);  // woken meanwhile: poll again; the queue keeps its reference
     else detail::release(task);                     // waits for a wake: the queue's reference goes
+}
+
+// An aborted task's turn: its future is destroyed, not polled, and the task
+// completes with rt::Cancelled for its JoinHandle.
+void Executor::cancel(detail::TaskHeader* task) {
+    // BEGIN EXERCISE ex4: destroy the future without polling it, and complete the task
+    rt::todo("ex4: destroy the future without polling it, and complete the task");
+    // END EXERCISE ex4
 }
 
 // A task's future has finished: mark it completed, leave the output to the

@@ -12,6 +12,7 @@
 #include "arc.hpp"
 #include "arc_waker.hpp"
 #include "block_on.hpp"
+#include "budget.hpp"
 #include "driver.hpp"
 #include "future.hpp"
 #include "join_handle.hpp"
@@ -119,6 +120,7 @@ private:
 
     void run_task(detail::TaskHeader* task);
     void complete(detail::TaskHeader* task);
+    void cancel(detail::TaskHeader* task);
     void enqueue(detail::TaskHeader* task);
     void link(detail::TaskHeader* task) noexcept;
     void unlink(detail::TaskHeader* task) noexcept;
@@ -168,8 +170,20 @@ typename F::Output Executor::block_on(F future) {
     for (;;) {
         if (main->woken.exchange(false, std::memory_order_acquire)) {
             ++polls_since_driver;
-            Poll<typename F::Output> poll = detail::poll_main(future, cx);
-            if (poll.is_ready()) return std::move(poll).value();
+            bool yielded = false;
+            {
+                detail::budget::Scope budget;  // each poll starts with a full budget
+                Poll<typename F::Output> poll = detail::poll_main(future, cx);
+                if (poll.is_ready()) return std::move(poll).value();
+                yielded = budget.yielded();
+            }
+            // It gave the thread away (its budget ran out, or it yielded):
+            // due timers and ready I/O wake their tasks first, and those
+            // run before its next poll.
+            if (yielded) {
+                look_at_driver();
+                polls_since_driver = 0;
+            }
         }
         // Run a batch of ready tasks before looking at the main future again:
         // were it polled after every task, a main future awaiting many tasks

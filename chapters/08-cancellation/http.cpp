@@ -292,6 +292,11 @@ void ResponseParser::end_head() {
         if (remaining_ > max_body_bytes_)  // refused before reading a byte of it
             malformed("a Content-Length of " + excerpt(lengths.front()) + " bytes is over the limit of " +
                       std::to_string(max_body_bytes_) + " bytes");
+        // Room for the whole body now: grown by doubling instead, a 100 MiB
+        // body would be copied whole at each growth, in one poll no budget
+        // can split (chapter 08). Within the limit, so a server that claims
+        // much and sends little costs address space, not memory.
+        response_.body.reserve(remaining_);
         state_ = State::fixed_length;
     } else {
         state_ = State::until_close;

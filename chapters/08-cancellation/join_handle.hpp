@@ -6,14 +6,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "cancelled.hpp"
 #include "future.hpp"
 #include "task.hpp"
+#include "todo.hpp"
 
 namespace rt {
 
 // Ready with the task's output once the task completes; rethrows the task's
 // exception. Dropping the handle (or detach()) does not stop the task: it
-// runs to completion, and its output is destroyed. Move-only.
+// runs to completion, and its output is destroyed; abort() stops it. Move-only.
 template <class T>
 class [[nodiscard]] JoinHandle {
 public:
@@ -32,6 +34,13 @@ public:
 
     // Lets the task run on unobserved: what dropping the handle does.
     void detach() noexcept;
+
+    // Cancels the task, from any thread: at its next turn the executor
+    // destroys its future instead of polling it, and awaiting this handle
+    // then throws rt::Cancelled. A task that has completed (with an output
+    // or an exception) keeps what it has; after the handle has given its
+    // output, or been detached, abort() does nothing.
+    void abort();
 
 private:
     // The output (or the task's exception), once completed. Gives up the reference.
@@ -78,6 +87,14 @@ Poll<T> JoinHandle<T>::take() {
     task->vtable->take_output(task, &output);  // rethrows the task's exception
     if constexpr (std::is_void_v<T>) return ready();
     else return std::move(*output);
+}
+
+template <class T>
+void JoinHandle<T>::abort() {
+    using namespace detail::task_state;
+    // BEGIN EXERCISE ex4: mark the task cancelled, unless it is over, and wake it
+    rt::todo("ex4: mark the task cancelled, unless it is over, and wake it");
+    // END EXERCISE ex4
 }
 
 template <class T>

@@ -27,11 +27,18 @@
 // tasks: the executor that runs the loop, and block_on on a fresh one
 #include "block_on.hpp"
 #include "trace.hpp"
+#include "cancelled.hpp"
 #include "join_handle.hpp"
+#include "budget.hpp"
 #include "executor.hpp"
 // leaf futures, bound to the loop at their first poll: sleep and TCP
 #include "sleep.hpp"
 #include "tcp_stream.hpp"
+// cancellation and fairness: races, time limits, yielding, and scopes
+#include "select.hpp"
+#include "timeout.hpp"
+#include "yield_now.hpp"
+#include "scope.hpp"
 // HTTP: the response parser and http_get
 #include "http.hpp"
 #include "http_get.hpp"

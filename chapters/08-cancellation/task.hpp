@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "arc.hpp"
+#include "cancelled.hpp"
 #include "future.hpp"
 #include "join.hpp"
 #include "report.hpp"
@@ -28,6 +29,9 @@ struct TaskVTable {
     // These two report a destructor that throws: nobody waits for it.
     void (*destroy_future)(TaskHeader* task);  // a task closed before completing
     void (*destroy_output)(TaskHeader* task);  // an output nobody will take
+    // An aborted task: destroys the future without polling it, and keeps
+    // rt::Cancelled as the task's exception, for its JoinHandle.
+    void (*cancel)(TaskHeader* task);
     // Moves the output into *(std::optional<Output>*)destination, or rethrows
     // the task's exception.
     void (*take_output)(TaskHeader* task, void* destination);
@@ -122,10 +126,18 @@ private:
         }
     }
 
+    static void cancel(TaskHeader* task) {
+        Task* t = self(task);
+        destroy_future(task);
+        t->error_ = std::make_exception_ptr(Cancelled());
+        t->aborted_ = true;
+    }
+
     static void destroy_output(TaskHeader* task) noexcept {
         Task* t = self(task);
-        if (t->error_) report_exception("rt: a detached task ended with an exception nobody awaited", t->error_);
-        else drop_output(t);
+        if (!t->error_) drop_output(t);
+        // An aborted task's rt::Cancelled is no news to whoever aborted it.
+        else if (!t->aborted_) report_exception("rt: a detached task ended with an exception nobody awaited", t->error_);
         t->error_ = nullptr;
     }
 
@@ -151,13 +163,14 @@ private:
 
     static void deallocate(TaskHeader* task) { delete self(task); }
 
-    static constexpr TaskVTable vtable_{poll, destroy_future, destroy_output, take_output, deallocate};
+    static constexpr TaskVTable vtable_{poll, destroy_future, destroy_output, cancel, take_output, deallocate};
 
     union {
         F future_;
         Output output_;
     };
     std::exception_ptr error_;
+    bool aborted_ = false;  // error_ is the rt::Cancelled of cancel()
 };
 
 }  // namespace rt::detail

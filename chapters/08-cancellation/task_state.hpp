@@ -33,11 +33,17 @@ inline constexpr std::uint32_t handle = 1u << 4;
 // executor reads it only after seeing this set along with COMPLETED.
 inline constexpr std::uint32_t join_waker = 1u << 5;
 
+// Set by JoinHandle::abort, from any thread. At its next turn the executor
+// destroys the future instead of polling it, and the task completes with
+// rt::Cancelled. Ignored once the task has completed or closed.
+inline constexpr std::uint32_t cancelled = 1u << 6;
+
 // The bits as names, "scheduled|running", for traces and test messages.
 inline std::string describe(std::uint32_t state) {
-    static constexpr const char* names[] = {"scheduled", "running", "completed", "closed", "handle", "join_waker"};
+    static constexpr const char* names[] = {"scheduled", "running",    "completed", "closed",
+                                            "handle",    "join_waker", "cancelled"};
     std::string out;
-    for (std::uint32_t bit = 0; bit < 6; ++bit) {
+    for (std::uint32_t bit = 0; bit < 7; ++bit) {
         if ((state & (1u << bit)) == 0) continue;
         if (!out.empty()) out += '|';
         out += names[bit];

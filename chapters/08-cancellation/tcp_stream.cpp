@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "budget.hpp"
+
 namespace rt {
 
 SocketAddress SocketAddress::parse(std::string_view text) {
@@ -52,6 +54,9 @@ TcpStream::WriteAll TcpStream::write_all(std::string_view bytes) { return WriteA
 
 Poll<std::size_t> TcpStream::poll_read(Context& cx, std::span<char> buffer) {
     driver_->check_running("rt::TcpStream::read");
+    // Every attempt spends a unit of the task's budget: a stream that always
+    // has data would otherwise keep the thread for as long as data comes.
+    if (!detail::budget::poll_proceed(cx)) return pending;
     for (;;) {
         sys::Result got = sys::read(fd_.get(), buffer);
         if (got.ok()) return static_cast<std::size_t>(got.value);  // 0: the peer closed, end of stream
@@ -65,6 +70,7 @@ Poll<std::size_t> TcpStream::poll_read(Context& cx, std::span<char> buffer) {
 
 Poll<std::size_t> TcpStream::poll_write(Context& cx, std::string_view bytes) {
     driver_->check_running("rt::TcpStream::write");
+    if (!detail::budget::poll_proceed(cx)) return pending;
     for (;;) {
         sys::Result wrote = sys::write(fd_.get(), bytes);
         if (wrote.ok()) return static_cast<std::size_t>(wrote.value);

@@ -48,11 +48,12 @@ public:
     ~TcpStream();
 
     // Reads what is there, at most buffer.size() bytes; 0 means the peer has
-    // closed its side (end of stream). Pending while there is nothing to read.
+    // closed its side (end of stream). Pending while there is nothing to read,
+    // and when the task's budget is spent (see budget.hpp).
     Poll<std::size_t> poll_read(Context& cx, std::span<char> buffer);
 
     // Writes as much of `bytes` as the socket takes now, at least one byte;
-    // pending while it takes none.
+    // pending while it takes none, and when the task's budget is spent.
     Poll<std::size_t> poll_write(Context& cx, std::string_view bytes);
 
     // Futures over those: read() of how many bytes it read, write_all() of nothing.

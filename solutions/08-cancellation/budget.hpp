@@ -64,14 +64,14 @@ public:
 
     Poll<Output> poll(Context& cx) {
         // What the inner future spends is not taken from the task's budget.
+        // A yield inside (yield_now) is kept: the task still gives the thread away.
         detail::budget::State& state = detail::budget::current();
-        detail::budget::State saved = state;
-        state.left = detail::budget::unlimited;
         struct Restore {
             detail::budget::State& state;
-            detail::budget::State saved;
-            ~Restore() { state = saved; }
-        } restore{state, saved};
+            std::uint32_t left;
+            ~Restore() { state.left = left; }
+        } restore{state, state.left};
+        state.left = detail::budget::unlimited;
         return future_.poll(cx);
     }
 

@@ -80,7 +80,7 @@ Poll<typename Select<F...>::Output> Select<F...>::poll(Context& cx) {
 template <Future... F>
 template <std::size_t I>
 bool Select<F...>::poll_child(Context& cx, std::optional<Output>& winner) {
-    // BEGIN EXERCISE ex1: poll child I; if it is ready, keep its output as alternative I
+    // BEGIN EXERCISE ex1: poll child I; if it is ready, keep its output at place I
     auto& child = *std::get<I>(children_);
     auto poll = child.poll(cx);
     if (poll.is_pending()) return false;

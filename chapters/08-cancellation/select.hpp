@@ -1,0 +1,78 @@
+// select: several futures race; the first to finish wins, and the others are destroyed.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+#include "future.hpp"
+#include "join.hpp"
+#include "todo.hpp"
+
+namespace rt {
+
+// The output of the first child to finish, as a variant whose index() is
+// that child's place in the argument list (a child of void gives rt::Unit).
+// Each poll polls the children in argument order and stops at the first
+// that is ready: the children after it are not polled in that turn. Before
+// select answers ready, every other child is destroyed, which cancels it:
+// a sleep leaves the timer heap, a stream closes its socket.
+//
+// The order is a bias: when two children are ready in the same turn, the
+// first in the list wins. A select in a loop whose first child is always
+// ready never lets the last one finish; put the rarer event first, or
+// rotate the order. (Tokio's select! starts at a random child for this
+// reason, unless told `biased;`.)
+//
+// A child that throws ends the race too: every child is destroyed, and the
+// exception leaves select's poll. Polled again after it finished, select
+// throws std::logic_error. A child whose destructor throws ends the
+// program, as std::optional's reset() is noexcept.
+template <Future... F>
+class Select {
+    static_assert(sizeof...(F) >= 1, "rt::select: give it at least one future");
+
+public:
+    using Output = std::variant<detail::ValueOr<typename F::Output>...>;
+
+    explicit Select(F... futures) : children_(std::move(futures)...) {}
+
+    Poll<Output> poll(Context& cx);
+
+private:
+    // Polls child I (unless an earlier one won) and keeps its output in *winner.
+    template <std::size_t I>
+    bool poll_child(Context& cx, std::optional<Output>& winner);
+    void destroy_children() noexcept {
+        std::apply([](auto&... child) { (child.reset(), ...); }, children_);
+    }
+
+    std::tuple<std::optional<F>...> children_;  // emptied once the race is over
+    bool finished_ = false;
+};
+
+template <Future... F>
+Poll<typename Select<F...>::Output> Select<F...>::poll(Context& cx) {
+    if (finished_) throw std::logic_error("rt::select: polled after it finished");
+    // BEGIN EXERCISE ex1: poll in order until one is ready; destroy the others before answering
+    rt::todo("ex1: poll in order until one is ready; destroy the others before answering");
+    // END EXERCISE ex1
+}
+
+template <Future... F>
+template <std::size_t I>
+bool Select<F...>::poll_child(Context& cx, std::optional<Output>& winner) {
+    // BEGIN EXERCISE ex1: poll child I; if it is ready, keep its output at place I
+    rt::todo("ex1: poll child I; if it is ready, keep its output at place I");
+    // END EXERCISE ex1
+}
+
+template <Future... F>
+Select<F...> select(F... futures) {
+    return Select<F...>(std::move(futures)...);
+}
+
+}  // namespace rt
