@@ -196,6 +196,7 @@ TaskHeader* Pool::steal_work(std::size_t index) {
         }
     }
     // Nothing to steal: the injection queue, last.
+    stress::point();
     return pop_inject();
     // END EXERCISE ex2
 }
@@ -280,6 +281,7 @@ void Pool::park(std::size_t index) {
     Worker& worker = *workers_[index];
     // BEGIN EXERCISE ex3: park: register as a sleeper, look once more, sleep until notified
     if (worker.lifo != nullptr || !worker.ring.empty()) return;  // work of our own: no sleep
+    stress::point();  // a push from outside may come here, and see us searching still
     // 1. Register first: from now on a push that looks at the counts sees
     //    one sleeper more, and wakes somebody.
     bool last_searcher = transition_to_parked(index, worker.searching);

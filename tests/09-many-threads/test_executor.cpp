@@ -64,7 +64,6 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
             co_return n;
         }(&ping, &pong));
         test::bounded("ping-pong", [&] {
-            std::mutex mutex;
             for (int i = 0; i < rounds; ++i) {
                 ping.raise();
                 while (!pong.raised()) std::this_thread::yield();
