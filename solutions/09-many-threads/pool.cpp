@@ -81,7 +81,7 @@ bool Pool::push(TaskHeader* task, bool yield) {
 }
 
 void Pool::push_local(Worker& worker, TaskHeader* task, bool yield) {
-    // BEGIN EXERCISE ex4: the wake path: the LIFO slot or the ring, then wake a sleeper
+    // BEGIN EXERCISE ex2: the wake path: the LIFO slot or the ring, then wake a sleeper
     bool notify = true;
     if (yield) {
         push_back_or_overflow(worker, task);  // it gave the thread away: behind the others
@@ -97,7 +97,7 @@ void Pool::push_local(Worker& worker, TaskHeader* task, bool yield) {
     // someone is searching already, wake a sleeper to steal it. Inside
     // park() (the driver's events) the worker decides once it is out.
     if (notify && !worker.in_park) notify_parked();
-    // END EXERCISE ex4
+    // END EXERCISE ex2
 }
 // ANCHOR_END: push
 
@@ -154,7 +154,7 @@ TaskHeader* Pool::pop_inject_batch(Worker& worker) {
 // ANCHOR: next-task
 TaskHeader* Pool::next_task(std::size_t index) {
     Worker& worker = *workers_[index];
-    // BEGIN EXERCISE ex2: the search order: global every 61 ticks, LIFO, ring, global
+    // BEGIN EXERCISE ex3: the search order: global every 61 ticks, LIFO, ring, global, steal
     ++worker.tick;
     // 1. Every 61st tick, the injection queue first: with local work that
     //    never runs out, tasks from outside would otherwise wait for ever.
@@ -175,12 +175,12 @@ TaskHeader* Pool::next_task(std::size_t index) {
     if (TaskHeader* task = worker.ring.pop()) return task;
     // 4. The injection queue, a batch of it into the ring.
     return pop_inject_batch(worker);
-    // END EXERCISE ex2
+    // END EXERCISE ex3
 }
 
 TaskHeader* Pool::steal_work(std::size_t index) {
     Worker& worker = *workers_[index];
-    // BEGIN EXERCISE ex2: the search order: global every 61 ticks, LIFO, ring, global
+    // BEGIN EXERCISE ex3: the search order: global every 61 ticks, LIFO, ring, global, steal
     // At most half the workers search at once: more would fight over the same rings.
     if (!transition_to_searching(worker)) return nullptr;
     std::size_t n = workers_.size();
@@ -198,7 +198,7 @@ TaskHeader* Pool::steal_work(std::size_t index) {
     // Nothing to steal: the injection queue, last.
     stress::point();
     return pop_inject();
-    // END EXERCISE ex2
+    // END EXERCISE ex3
 }
 // ANCHOR_END: next-task
 
@@ -279,7 +279,7 @@ void Pool::notify_if_work_pending() {
 // ANCHOR: park
 void Pool::park(std::size_t index) {
     Worker& worker = *workers_[index];
-    // BEGIN EXERCISE ex3: park: register as a sleeper, look once more, sleep until notified
+    // BEGIN EXERCISE ex4: park: register as a sleeper, look once more, sleep until notified
     if (worker.lifo != nullptr || !worker.ring.empty()) return;  // work of our own: no sleep
     stress::point();  // a push from outside may come here, and see us searching still
     // 1. Register first: from now on a push that looks at the counts sees
@@ -310,7 +310,7 @@ void Pool::park(std::size_t index) {
     // 4. More tasks than we will run soon, and we are not searching (nobody
     //    else may be): wake a sleeper to steal some.
     if (!worker.searching && worker.ring.len() + (worker.lifo != nullptr) > 1) notify_parked();
-    // END EXERCISE ex3
+    // END EXERCISE ex4
 }
 // ANCHOR_END: park
 

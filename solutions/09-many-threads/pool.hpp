@@ -108,6 +108,17 @@ public:
     std::uint32_t searching() const noexcept { return searching_.load(std::memory_order_seq_cst); }
     std::uint32_t unparked() const noexcept { return unparked_.load(std::memory_order_seq_cst); }
     bool is_parked(std::size_t index) const;
+    // What worker `index` holds (tests look; a snapshot from another thread).
+    TaskHeader* lifo(std::size_t index) const noexcept { return workers_[index]->lifo; }
+    std::uint32_t ring_len(std::size_t index) const noexcept { return workers_[index]->ring.len(); }
+    WorkerParker::State parker_state(std::size_t index) const noexcept {
+        return static_cast<WorkerParker::State>(workers_[index]->parker.state.load(std::memory_order_acquire));
+    }
+
+    // The idle protocol's first step, public for the tests: registers worker
+    // `index` as a sleeper (`searching`: it was counted as a searcher); true
+    // if it was the last searcher.
+    bool transition_to_parked(std::size_t index, bool searching);
 
     // The pool and worker index this thread runs as, or null.
     static Pool* current(std::size_t* index = nullptr) noexcept;
@@ -139,8 +150,6 @@ private:
     // Wakes one sleeping worker, as a searcher, if nobody is searching.
     void notify_parked();
     bool transition_to_searching(Worker& worker);
-    // Registers `index` as a sleeper; true if it was the last searcher.
-    bool transition_to_parked(std::size_t index, bool searching);
     // Out of the sleepers, woken by the driver's events: true if it was
     // still registered (nobody notified it).
     bool unregister_sleeper(std::size_t index);
