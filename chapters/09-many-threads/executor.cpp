@@ -1,5 +1,6 @@
 #include "executor.hpp"
 
+#include <stdexcept>
 #include <string>
 
 #include "report.hpp"
@@ -53,6 +54,7 @@ Executor::Running::~Running() {
 // (run_until_idle inside a task); another is refused: two threads popping
 // one local queue, or one linking a task while the other unlinks, would race.
 Executor& Executor::enter() {
+    if (pool() != nullptr) return *this;  // Executor(n): its workers run the tasks, and block_on runs anywhere
     std::lock_guard lock(mutex_);
     if (depth_ > 0 && runner_ != std::this_thread::get_id())
         throw std::logic_error(
@@ -63,6 +65,7 @@ Executor& Executor::enter() {
 }
 
 void Executor::leave() noexcept {
+    if (pool() != nullptr) return;
     std::lock_guard lock(mutex_);
     --depth_;
 }
@@ -71,7 +74,60 @@ Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()), driver_(std::m
     driver_->reactor().watch_signal(scheduler_->signal().fd());
 }
 
+Executor::Executor(std::size_t workers)
+    : scheduler_(make_arc<detail::Scheduler>(workers)), driver_(std::make_shared<detail::Driver>()) {
+    if (workers == 0) throw std::invalid_argument("rt::Executor: at least one worker");
+    detail::Pool& pool = *scheduler_->pool();
+    pool.attach(driver_.get());
+    driver_->reactor().watch_signal(pool.signal_fd());
+    // A sleep whose deadline comes before the one the driver's waiter sleeps
+    // until wakes that waiter, to sleep again for less. The callback holds
+    // the scheduler (and so the pool and its eventfd) as a task does.
+    driver_->timer().on_earlier([scheduler = scheduler_] { scheduler->pool()->wake_driver(); });
+    threads_.reserve(workers);
+    try {
+        for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { run_worker(i); });
+    } catch (...) {
+        pool.shut_down();
+        for (std::thread& thread : threads_) thread.join();
+        throw;
+    }
+}
+
+void Executor::run_worker(std::size_t index) {
+    std::string name = "worker " + std::to_string(index);
+    trace::name_thread(name.c_str());
+    detail::Pool& pool = *scheduler_->pool();
+    // This thread runs the executor: rt::spawn and leaf futures find it, and
+    // wakes here go to this worker's LIFO slot and ring.
+    Executor* previous = std::exchange(current, this);
+    detail::ExecutorThread thread(&*scheduler_);
+    detail::WorkerThread worker(pool, index);
+    std::uint32_t ticks = 0;
+    while (!pool.is_shut_down()) {
+        // Busy or not, the driver gets a look now and then: timers and I/O
+        // must not wait until this worker runs out of tasks.
+        if (++ticks % detail::Pool::global_interval == 0) pool.look_at_driver();
+        detail::TaskHeader* task = pool.next_task(index);
+        if (task == nullptr) task = pool.steal_work(index);
+        if (task == nullptr) {
+            pool.park(index);
+            continue;
+        }
+        pool.found_work(index);
+        run_task(task);
+    }
+    current = previous;
+}
+
 Executor::~Executor() {
+    // Executor(n): stop the workers first, busy ones included (each sees the
+    // flag at its next look for a task), and join them: from then on no
+    // poll is running, and the futures can go.
+    if (detail::Pool* pool = scheduler_->pool()) {
+        pool->shut_down();
+        for (std::thread& thread : threads_) thread.join();
+    }
     // From now on a wake from another thread queues nothing, and writes
     // nothing: the eventfd closes here, under the lock wakers write it under.
     detail::TaskQueue queued = scheduler_->close();
@@ -99,12 +155,22 @@ void Executor::enqueue(detail::TaskHeader* task) {
         // thread takes the lock, which keeps a thread from starting to run
         // the executor meanwhile, and is refused if one runs it already.
         std::unique_lock<std::mutex> lock;
-        if (current != this) lock = std::unique_lock(mutex_);
+        if (current != this || pool() != nullptr) lock = std::unique_lock(mutex_);
         refused = current != this && depth_ > 0;
         if (!refused) {
             link(task);
-            queued = scheduler_->push(task);
-            if (!queued) unlink(task);  // closed: the executor is being destroyed
+            // Executor(n): pushed after unlocking (a push may wake a worker).
+            if (pool() == nullptr) {
+                queued = scheduler_->push(task);
+                if (!queued) unlink(task);  // closed: the executor is being destroyed
+            }
+        }
+    }
+    if (!refused && pool() != nullptr) {
+        queued = scheduler_->push(task);
+        if (!queued) {
+            std::lock_guard lock(mutex_);
+            unlink(task);  // shut down: the executor is being destroyed
         }
     }
     if (!queued) {
@@ -133,6 +199,8 @@ void Executor::unlink(detail::TaskHeader* task) noexcept {
 }
 
 std::size_t Executor::run_until_idle() {
+    if (pool() != nullptr)
+        throw std::logic_error("rt::Executor::run_until_idle: Executor(n)'s workers run the tasks; one thread only");
     Running running(*this);
     std::size_t polls = 0;
     for (;;) {
@@ -165,6 +233,10 @@ void Executor::park(const std::atomic<bool>& main_woken) {
 }
 
 void Executor::look_at_driver() {
+    if (detail::Pool* pool = scheduler_->pool()) {
+        pool->look_at_driver();  // unless another worker is in the driver: then it does the looking
+        return;
+    }
     if (driver_->turn(0).signalled) scheduler_->drain_signal();
 }
 
@@ -172,6 +244,7 @@ void Executor::run_task(detail::TaskHeader* task) {
     trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end, task);  // for a timeline
     // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
     // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
+    detail::stress::point();
     std::uint32_t state = task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
     if (state & cancelled) {  // aborted: this turn ends it
         cancel(task);
@@ -189,6 +262,7 @@ void Executor::run_task(detail::TaskHeader* task) {
         yielded = budget.yielded();
     }
     // Running -> waiting, unless woken during the poll.
+    detail::stress::point();  // a wake from another thread may come just before or after
     state = task->state.fetch_and(~running, std::memory_order_acq_rel);
     // It gave the thread away (its budget ran out, or it yielded): before
     // it goes back in the queue, let due timers and ready I/O queue their
@@ -196,7 +270,7 @@ void Executor::run_task(detail::TaskHeader* task) {
     // queue busy, and the loop would look at its timers only every
     // tasks_per_turn polls. (Tokio defers such self-wakes the same way.)
     if (yielded) look_at_driver();
-    if (state & scheduled) scheduler_->push(task);  // woken meanwhile: poll again; the queue keeps its reference
+    if (state & scheduled) scheduler_->requeue(task);  // woken meanwhile: poll again; the queue keeps its reference
     else detail::release(task);                     // waits for a wake: the queue's reference goes
 }
 
@@ -211,8 +285,13 @@ void Executor::cancel(detail::TaskHeader* task) {
 // JoinHandle (or destroy it if there is none), wake whoever awaits it.
 void Executor::complete(detail::TaskHeader* task) {
     trace::event(trace::Kind::complete, task);
-    unlink(task);
+    {
+        std::unique_lock<std::mutex> lock;
+        if (pool() != nullptr) lock = std::unique_lock(mutex_);  // Executor(n): any worker completes tasks
+        unlink(task);
+    }
     std::uint32_t state = task->state.load(std::memory_order_acquire);
+    detail::stress::point();  // the JoinHandle may store its waker, or go, between the load and the CAS
     while (!task->state.compare_exchange_weak(state, (state & ~(running | scheduled)) | completed,
                                               std::memory_order_acq_rel, std::memory_order_acquire)) {
     }

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "arc.hpp"
 #include "arc_waker.hpp"
@@ -16,7 +18,9 @@
 #include "driver.hpp"
 #include "future.hpp"
 #include "join_handle.hpp"
+#include "pool.hpp"
 #include "scheduler.hpp"
+#include "stress.hpp"
 #include "task.hpp"
 #include "trace.hpp"
 
@@ -29,15 +33,24 @@ namespace detail {
 Executor* current_executor() noexcept;
 }  // namespace detail
 
-// A single-threaded executor with its own loop. spawn() makes a task of a
-// future; block_on() runs a main future to completion and, meanwhile, every
-// task that is ready. When nothing is ready, the loop waits in its driver's
-// epoll_wait until an fd is ready, a timer is due, or another thread wakes
-// it. Tasks are polled on the thread that calls block_on (or
-// run_until_idle); wakes may come from any thread.
+// An executor with its own loop. spawn() makes a task of a future;
+// block_on() runs a main future to completion and, meanwhile, every task
+// that is ready.
+//
+// Executor() is chapter 08's: one thread, the caller of block_on (or
+// run_until_idle), polls every task; when nothing is ready, the loop waits
+// in its driver's epoll_wait until an fd is ready, a timer is due, or
+// another thread wakes it.
+//
+// Executor(n) starts n worker threads of its own, which poll the tasks
+// (work stealing, chapter 09); block_on's caller polls only the main
+// future, and sleeps on a condition variable between its polls. Wakes and
+// spawns may come from any thread.
 class Executor {
 public:
     Executor();
+    // n worker threads (n >= 1; 0 throws std::invalid_argument), started here.
+    explicit Executor(std::size_t workers);
     // Destroys every task that has not completed: their futures' destructors
     // run, and their JoinHandles report the executor gone. Then shuts the
     // driver down: its epoll fd and eventfd close, its timers are forgotten.
@@ -45,10 +58,11 @@ public:
     Executor(const Executor&) = delete;
     Executor& operator=(const Executor&) = delete;
 
-    // Makes a task of `future` (one allocation) and queues it. From the
-    // thread that runs this executor, or from any thread while none does;
-    // from another thread while one does, throws std::logic_error. Once
-    // the executor is being destroyed, the task is closed at once.
+    // Makes a task of `future` (one allocation) and queues it. Executor():
+    // from the thread that runs this executor, or from any thread while none
+    // does; from another thread while one does, throws std::logic_error.
+    // Executor(n): from any thread. Once the executor is being destroyed,
+    // the task is closed at once.
     template <Future F>
     JoinHandle<typename F::Output> spawn(F future);
 
@@ -58,16 +72,24 @@ public:
     typename F::Output block_on(F future);
 
     // Runs ready tasks, and fires due timers and ready I/O without waiting,
-    // until none is ready; returns how many polls it made.
+    // until none is ready; returns how many polls it made. Executor() only:
+    // Executor(n)'s workers run the tasks (std::logic_error).
     std::size_t run_until_idle();
 
     // Tasks spawned and neither completed nor closed.
-    std::size_t live_tasks() const noexcept { return live_count_; }
+    std::size_t live_tasks() const noexcept { return live_count_.load(std::memory_order_acquire); }
+
+    // Worker threads: 0 for Executor(), n for Executor(n).
+    std::size_t workers() const noexcept { return threads_.size(); }
+    // The pool of Executor(n) (tests and the example read its counters), or null.
+    detail::Pool* pool() const noexcept { return scheduler_->pool(); }
 
     // This executor's timers and epoll (tests read its counters).
     detail::Driver& driver() noexcept { return *driver_; }
     // How many times the loop wrote its eventfd to wake itself (tests count them).
-    std::size_t signal_writes() const noexcept { return scheduler_->signal().writes(); }
+    std::size_t signal_writes() const noexcept {
+        return pool() != nullptr ? pool()->signal_writes() : scheduler_->signal().writes();
+    }
 
 private:
     friend std::shared_ptr<detail::Driver> detail::current_driver(const char* future);
@@ -79,11 +101,22 @@ private:
         explicit MainWaker(Arc<detail::Scheduler> s) noexcept : scheduler(std::move(s)) {}
         Arc<detail::Scheduler> scheduler;
         mutable std::atomic<bool> woken{true};  // poll it at the start
+        // Executor(n): block_on's caller sleeps on these between polls.
+        mutable std::mutex mutex;
+        mutable std::condition_variable condvar;
         void wake() const {
             trace::event(trace::Kind::wake);  // task 0: the main future
             // seq_cst: the loop's side of the park race reads it after
             // announcing that it will block.
             woken.store(true, std::memory_order_seq_cst);
+            detail::stress::point();
+            if (scheduler->pool() != nullptr) {
+                // The caller looks at `woken` under the mutex before it
+                // waits: taking it here puts this notify after that look.
+                { std::lock_guard lock(mutex); }
+                condvar.notify_one();
+                return;
+            }
             // On the executor's own thread the loop is running, not blocked:
             // it looks at `woken` before it blocks.
             if (!scheduler->on_executor_thread()) scheduler->notify();
@@ -119,6 +152,11 @@ private:
     void look_at_driver();
 
     void run_task(detail::TaskHeader* task);
+    // A worker thread's loop: find a task, run it, or park (Executor(n)).
+    void run_worker(std::size_t index);
+    // block_on for Executor(n): the caller polls the main future only.
+    template <Future F>
+    typename F::Output block_on_pooled(F& future);
     void complete(detail::TaskHeader* task);
     void cancel(detail::TaskHeader* task);
     void enqueue(detail::TaskHeader* task);
@@ -133,10 +171,13 @@ private:
     // The list of live tasks, for the destructor: the running thread's, or
     // while none runs, whoever holds mutex_.
     detail::TaskHeader* live_ = nullptr;
-    std::size_t live_count_ = 0;
-    std::mutex mutex_;       // guards the two below, and the list while none runs
+    std::atomic<std::size_t> live_count_{0};
+    // Guards the two below, and the live list while none runs (Executor()),
+    // or always (Executor(n): any worker may spawn or complete a task).
+    std::mutex mutex_;
     std::thread::id runner_;  // the thread inside block_on or run_until_idle...
     std::size_t depth_ = 0;   // ...and how deep: run_until_idle may run inside a task
+    std::vector<std::thread> threads_;  // Executor(n)'s workers; last: they start once all else is set
 };
 
 template <Future F>
@@ -162,6 +203,7 @@ Poll<typename F::Output> poll_main(F& future, Context& cx) {
 template <Future F>
 typename F::Output Executor::block_on(F future) {
     detail::BlockOnGuard guard;  // no nesting, with rt::block_on either
+    if (pool() != nullptr) return block_on_pooled(future);
     Running running(*this);
     Arc<MainWaker> main = make_arc<MainWaker>(scheduler_);
     Waker waker = waker_from(main);
@@ -203,6 +245,28 @@ typename F::Output Executor::block_on(F future) {
             look_at_driver();  // busy, but I/O and timers must not starve
             polls_since_driver = 0;
         }
+    }
+}
+
+template <Future F>
+typename F::Output Executor::block_on_pooled(F& future) {
+    // This thread runs the main future only: leaf futures in it work (their
+    // driver is the executor's), rt::spawn finds the executor, and the
+    // workers run every task.
+    Running running(*this);
+    Arc<MainWaker> main = make_arc<MainWaker>(scheduler_);
+    Waker waker = waker_from(main);
+    Context cx(waker);
+    for (;;) {
+        if (main->woken.exchange(false, std::memory_order_acq_rel)) {
+            detail::budget::Scope budget;  // each poll starts with a full budget
+            Poll<typename F::Output> poll = detail::poll_main(future, cx);
+            if (poll.is_ready()) return std::move(poll).value();
+            continue;  // woken during its poll, perhaps: look again before sleeping
+        }
+        trace::Slice traced(trace::Kind::wait_begin, trace::Kind::wait_end);
+        std::unique_lock lock(main->mutex);
+        main->condvar.wait(lock, [&] { return main->woken.load(std::memory_order_acquire); });
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "cancelled.hpp"
 #include "future.hpp"
+#include "stress.hpp"
 #include "task.hpp"
 
 namespace rt {
@@ -64,6 +65,7 @@ Poll<T> JoinHandle<T>::poll(Context& cx) {
             state &= ~join_waker;
         }
         if (!task_->join_waker || !task_->join_waker->will_wake(cx.waker())) task_->join_waker = cx.waker();
+        detail::stress::point();  // the task may complete on another worker here
         // Publish the slot (release: the executor's acquire sees the waker).
         // If the task completed meanwhile, the CAS fails and we look again.
         if (task_->state.compare_exchange_weak(state, state | join_waker, std::memory_order_acq_rel,
@@ -107,6 +109,7 @@ void JoinHandle<T>::detach() noexcept {
     using namespace detail::task_state;
     detail::TaskHeader* task = std::exchange(task_, nullptr);
     if (task == nullptr) return;
+    detail::stress::point();
     std::uint32_t state = task->state.fetch_and(~(handle | join_waker), std::memory_order_acq_rel);
     if (state & completed) {
         task->vtable->destroy_output(task);  // completed while we held the handle: the output is ours

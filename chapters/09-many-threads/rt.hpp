@@ -30,6 +30,9 @@
 #include "cancelled.hpp"
 #include "join_handle.hpp"
 #include "budget.hpp"
+#include "stress.hpp"
+#include "local_queue.hpp"
+#include "pool.hpp"
 #include "executor.hpp"
 // leaf futures, bound to the loop at their first poll: sleep and TCP
 #include "sleep.hpp"

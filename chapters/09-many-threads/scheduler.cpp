@@ -1,5 +1,6 @@
 #include "scheduler.hpp"
 
+#include "pool.hpp"
 #include "task.hpp"
 
 namespace rt::detail {
@@ -40,7 +41,17 @@ const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; 
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
 
+Scheduler::Scheduler(std::size_t workers) : pool_(workers > 0 ? std::make_unique<Pool>(workers) : nullptr) {}
+
+Scheduler::~Scheduler() = default;
+
+bool Scheduler::requeue(TaskHeader* task) const {
+    if (pool_) return pool_->push(task, /*yield=*/true);
+    return push(task);
+}
+
 bool Scheduler::push(TaskHeader* task) const {
+    if (pool_) return pool_->push(task, /*yield=*/false);
     if (on_executor_thread()) {
         local_.push(task);  // we are running: the executor will find it, no need to wake it
         return true;
@@ -92,6 +103,10 @@ TaskQueue Scheduler::close() const {
     closed_ = true;
     signal_.close();
     TaskQueue all;
+    if (pool_) {
+        TaskQueue pooled = pool_->drain();  // the workers are joined: their rings are ours
+        all.append(pooled);
+    }
     all.append(local_);
     all.append(remote_);
     return all;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <memory>
 #include <mutex>
 
 #include "loop_signal.hpp"
@@ -9,6 +11,7 @@
 namespace rt::detail {
 
 struct TaskHeader;
+class Pool;
 
 // A first-in first-out list of tasks, linked through the tasks themselves
 // (TaskHeader::next_ready): pushing and popping never allocate. A task is in
@@ -33,9 +36,22 @@ private:
 // thread never finds it gone.
 class Scheduler {
 public:
+    // workers == 0: the one-thread executor of chapter 08 (the queues
+    // above). Otherwise a Pool of that many workers holds the queues.
+    explicit Scheduler(std::size_t workers = 0);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // The many-thread executor's pool, or null for the one-thread executor.
+    Pool* pool() const noexcept { return pool_.get(); }
+
     // Queues a task that a wake has just marked SCHEDULED. Returns false, and
     // queues nothing, once the executor is closed.
     bool push(TaskHeader* task) const;
+    // Queues a task woken during its own poll: behind the others (a pool
+    // worker's ring, not its LIFO slot).
+    bool requeue(TaskHeader* task) const;
 
     // The next task to run, local ones first. Executor's thread only.
     TaskHeader* pop() const;
@@ -61,6 +77,8 @@ public:
     bool on_executor_thread() const noexcept;
 
 private:
+    std::unique_ptr<Pool> pool_;
+
     // Mutable: an Arc shares the scheduler, and its methods are
     // safe to call through that shared (const) access.
     mutable TaskQueue local_;  // the executor's thread only

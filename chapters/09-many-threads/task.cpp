@@ -3,6 +3,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "stress.hpp"
 #include "trace.hpp"
 
 namespace rt::detail {
@@ -16,12 +17,14 @@ void schedule(TaskHeader* task) {
         if (state & (completed | closed)) return;
         // Queued already, or already marked to be polled again: one poll covers every wake.
         if (state & scheduled) return;
+        stress::point();  // another wake, the poll's end or an abort may come between the load and the CAS
         if (!task->state.compare_exchange_weak(state, state | scheduled, std::memory_order_acq_rel,
                                                std::memory_order_acquire))
             continue;  // the state changed under us: look again
         // Being polled right now: the executor sees SCHEDULED after the poll
         // and queues the task itself. Queuing it here would run it twice at once.
         if (state & running) return;
+        stress::point();
         // Idle: queue it. The queue holds a reference until the task is run.
         task->refs.fetch_add(1, std::memory_order_relaxed);
         if (!task->scheduler->push(task)) release(task);  // the executor is gone

@@ -11,14 +11,21 @@ Timer::Timer(NowFn now) : now_(std::move(now)) {}
 
 void Timer::store(Entry& entry, const Waker& waker) {
     std::optional<Waker> replaced;  // the old waker, dropped after unlocking: a drop may run any code
-    std::lock_guard lock(mutex_);
-    if (entry.fired) return;  // too late: the timer has already woken the entry
-    // will_wake: the same waker as last time needs no clone.
-    if (!entry.waker || !entry.waker->will_wake(waker)) {
-        replaced.swap(entry.waker);
-        entry.waker.emplace(waker);
+    bool earliest = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (entry.fired) return;  // too late: the timer has already woken the entry
+        // will_wake: the same waker as last time needs no clone.
+        if (!entry.waker || !entry.waker->will_wake(waker)) {
+            replaced.swap(entry.waker);
+            entry.waker.emplace(waker);
+        }
+        if (entry.heap_index == detail::TimerHeap<Entry>::npos) {
+            heap_.push(&entry);
+            earliest = heap_.top() == &entry;
+        }
     }
-    if (entry.heap_index == detail::TimerHeap<Entry>::npos) heap_.push(&entry);
+    if (earliest && on_earlier_) on_earlier_();
 }
 
 void Timer::cancel(Entry& entry) noexcept {

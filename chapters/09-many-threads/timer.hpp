@@ -40,8 +40,14 @@ public:
     TimePoint now() const { return now_(); }
 
     // Stores the newest waker for an entry and puts the entry in the heap if
-    // it is not there yet. Does nothing once the entry has fired.
+    // it is not there yet. Does nothing once the entry has fired. An entry
+    // that becomes the earliest calls the on_earlier callback (after
+    // unlocking): a thread asleep in epoll_wait until an older deadline
+    // must wake up and sleep again for less.
     void store(Entry& entry, const Waker& waker);
+
+    // Set once, before any store: the many-thread executor's (chapter 09).
+    void on_earlier(std::function<void()> callback) { on_earlier_ = std::move(callback); }
 
     // Takes the entry out of the heap, if it is there, and drops its waker.
     void cancel(Entry& entry) noexcept;
@@ -66,6 +72,7 @@ private:
     mutable std::mutex mutex_;
     detail::TimerHeap<Entry> heap_;  // guarded by mutex_
     std::vector<Waker> due_;         // fire_due's batch, kept to reuse its memory
+    std::function<void()> on_earlier_;  // set before any store, read-only after
 };
 
 }  // namespace rt

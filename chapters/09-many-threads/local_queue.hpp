@@ -1,0 +1,71 @@
+// LocalQueue: a worker's bounded ring of ready tasks, stealable by the other workers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "stress.hpp"
+#include "todo.hpp"
+
+namespace rt::detail {
+
+struct TaskHeader;
+
+// A ring of 256 task pointers (Tokio's size), with one owner and any number
+// of thieves. The owner pushes at the tail and pops at the head; a thief
+// takes half of what is there, from the head, into its own ring.
+//
+// head and tail are counters that only grow (they wrap at 2^32; the
+// differences stay right); slot i % capacity holds entry i. The owner alone
+// writes tail and the slots. Everyone, owner included, takes entries by a
+// compare-and-swap on head: of two that race for the same entries, one
+// wins, and the other looks again. The slots are atomics (relaxed): a thief
+// may read a slot the owner is overwriting, but then its compare-and-swap
+// fails and it throws what it read away.
+class LocalQueue {
+public:
+    static constexpr std::uint32_t capacity = 256;
+
+    // Owner only. Appends `task`; false (and nothing done) when full.
+    bool push_back(TaskHeader* task);
+    // Owner only. The task at the head, or null when empty.
+    TaskHeader* pop();
+    // Any thread but the owner; `into` is the caller's own ring, and must be
+    // empty. Moves half of this ring's tasks (rounded up) into `into` and
+    // returns one of them to run now, or null if this ring was empty.
+    TaskHeader* steal_into(LocalQueue& into);
+
+    // A snapshot: another thread may change it at once.
+    std::uint32_t len() const noexcept {
+        std::uint32_t tail = tail_.load(std::memory_order_acquire);
+        return tail - head_.load(std::memory_order_acquire);
+    }
+    bool empty() const noexcept { return len() == 0; }
+
+private:
+    std::atomic<std::uint32_t> head_{0};  // next entry to take: CAS by owner and thieves
+    std::atomic<std::uint32_t> tail_{0};  // next free entry: written by the owner only
+    std::array<std::atomic<TaskHeader*>, capacity> slots_{};
+};
+
+inline bool LocalQueue::push_back(TaskHeader* task) {
+    // BEGIN EXERCISE ex1: the ring: push at the tail, pop and steal half at the head
+    rt::todo("ex1: the ring: push at the tail, pop and steal half at the head");
+    // END EXERCISE ex1
+}
+
+inline TaskHeader* LocalQueue::pop() {
+    // BEGIN EXERCISE ex1: the ring: push at the tail, pop and steal half at the head
+    rt::todo("ex1: the ring: push at the tail, pop and steal half at the head");
+    // END EXERCISE ex1
+}
+
+inline TaskHeader* LocalQueue::steal_into(LocalQueue& into) {
+    // BEGIN EXERCISE ex1: the ring: push at the tail, pop and steal half at the head
+    rt::todo("ex1: the ring: push at the tail, pop and steal half at the head");
+    // END EXERCISE ex1
+}
+
+}  // namespace rt::detail
