@@ -75,7 +75,9 @@ Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()), driver_(std::m
 }
 
 Executor::Executor(std::size_t workers)
-    : scheduler_(make_arc<detail::Scheduler>(workers)), driver_(std::make_shared<detail::Driver>()) {
+    : scheduler_(make_arc<detail::Scheduler>(workers)),
+      driver_(std::make_shared<detail::Driver>()),
+      shards_(std::make_unique<LiveShard[]>(live_shards)) {
     if (workers == 0) throw std::invalid_argument("rt::Executor: at least one worker");
     detail::Pool& pool = *scheduler_->pool();
     pool.attach(driver_.get());
@@ -127,6 +129,15 @@ Executor::~Executor() {
     if (detail::Pool* pool = scheduler_->pool()) {
         pool->shut_down();
         for (std::thread& thread : threads_) thread.join();
+        // No worker runs: the shards' lists are ours. One list, as Executor()'s.
+        for (std::size_t i = 0; i < live_shards; ++i) {
+            while (detail::TaskHeader* task = shards_[i].head) {
+                shards_[i].head = task->next_live;
+                task->prev_live = task->next_live = nullptr;
+                link(task);
+            }
+            shards_[i].count = 0;
+        }
     }
     // From now on a wake from another thread queues nothing, and writes
     // nothing: the eventfd closes here, under the lock wakers write it under.
@@ -155,23 +166,19 @@ void Executor::enqueue(detail::TaskHeader* task) {
         // thread takes the lock, which keeps a thread from starting to run
         // the executor meanwhile, and is refused if one runs it already.
         std::unique_lock<std::mutex> lock;
-        if (current != this || pool() != nullptr) lock = std::unique_lock(mutex_);
+        if (current != this && pool() == nullptr) lock = std::unique_lock(mutex_);
         refused = current != this && depth_ > 0;
-        if (!refused) {
+        if (!refused && pool() == nullptr) {
             link(task);
-            // Executor(n): pushed after unlocking (a push may wake a worker).
-            if (pool() == nullptr) {
-                queued = scheduler_->push(task);
-                if (!queued) unlink(task);  // closed: the executor is being destroyed
-            }
+            queued = scheduler_->push(task);
+            if (!queued) unlink(task);  // closed: the executor is being destroyed
         }
     }
-    if (!refused && pool() != nullptr) {
+    if (pool() != nullptr) {
+        // Executor(n): linked in its shard, then pushed (from any thread).
+        link_shared(task);
         queued = scheduler_->push(task);
-        if (!queued) {
-            std::lock_guard lock(mutex_);
-            unlink(task);  // shut down: the executor is being destroyed
-        }
+        if (!queued) unlink_shared(task);  // shut down: the executor is being destroyed
     }
     if (!queued) {
         // The task will never run: close it, after unlocking (its future's
@@ -188,6 +195,41 @@ void Executor::link(detail::TaskHeader* task) noexcept {
     if (live_ != nullptr) live_->prev_live = task;
     live_ = task;
     ++live_count_;
+}
+
+Executor::LiveShard& Executor::shard_of(const detail::TaskHeader* task) const noexcept {
+    // Tasks are allocations of 100 bytes or more: the bits above the 64s
+    // tell neighbours apart, so tasks spawned in a row land in different shards.
+    return shards_[(reinterpret_cast<std::uintptr_t>(task) >> 6) % live_shards];
+}
+
+void Executor::link_shared(detail::TaskHeader* task) noexcept {
+    LiveShard& shard = shard_of(task);
+    std::lock_guard lock(shard.mutex);
+    task->next_live = shard.head;
+    if (shard.head != nullptr) shard.head->prev_live = task;
+    shard.head = task;
+    ++shard.count;
+}
+
+void Executor::unlink_shared(detail::TaskHeader* task) noexcept {
+    LiveShard& shard = shard_of(task);
+    std::lock_guard lock(shard.mutex);
+    if (task->prev_live != nullptr) task->prev_live->next_live = task->next_live;
+    else shard.head = task->next_live;
+    if (task->next_live != nullptr) task->next_live->prev_live = task->prev_live;
+    task->prev_live = task->next_live = nullptr;
+    --shard.count;
+}
+
+std::size_t Executor::live_tasks() const noexcept {
+    if (pool() == nullptr || threads_.empty()) return live_count_;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < live_shards; ++i) {
+        std::lock_guard lock(shards_[i].mutex);
+        count += shards_[i].count;
+    }
+    return count;
 }
 
 void Executor::unlink(detail::TaskHeader* task) noexcept {
@@ -285,11 +327,8 @@ void Executor::cancel(detail::TaskHeader* task) {
 // JoinHandle (or destroy it if there is none), wake whoever awaits it.
 void Executor::complete(detail::TaskHeader* task) {
     trace::event(trace::Kind::complete, task);
-    {
-        std::unique_lock<std::mutex> lock;
-        if (pool() != nullptr) lock = std::unique_lock(mutex_);  // Executor(n): any worker completes tasks
-        unlink(task);
-    }
+    if (pool() != nullptr) unlink_shared(task);  // Executor(n): any worker completes tasks
+    else unlink(task);
     std::uint32_t state = task->state.load(std::memory_order_acquire);
     detail::stress::point();  // the JoinHandle may store its waker, or go, between the load and the CAS
     while (!task->state.compare_exchange_weak(state, (state & ~(running | scheduled)) | completed,

@@ -77,7 +77,7 @@ public:
     std::size_t run_until_idle();
 
     // Tasks spawned and neither completed nor closed.
-    std::size_t live_tasks() const noexcept { return live_count_.load(std::memory_order_acquire); }
+    std::size_t live_tasks() const noexcept;
 
     // Worker threads: 0 for Executor(), n for Executor(n).
     std::size_t workers() const noexcept { return threads_.size(); }
@@ -162,6 +162,19 @@ private:
     void enqueue(detail::TaskHeader* task);
     void link(detail::TaskHeader* task) noexcept;
     void unlink(detail::TaskHeader* task) noexcept;
+    // Executor(n): the live list is split into shards, each under its own
+    // lock, chosen by the task's address: any worker spawns and completes
+    // tasks, and one lock for all of them would be taken twice per task by
+    // every worker (Tokio shards its list of owned tasks the same way).
+    struct LiveShard {
+        std::mutex mutex;
+        detail::TaskHeader* head = nullptr;  // guarded by mutex
+        std::size_t count = 0;               // guarded by mutex
+    };
+    static constexpr std::size_t live_shards = 64;
+    LiveShard& shard_of(const detail::TaskHeader* task) const noexcept;
+    void link_shared(detail::TaskHeader* task) noexcept;
+    void unlink_shared(detail::TaskHeader* task) noexcept;
     Executor& enter();
     void leave() noexcept;
 
@@ -171,10 +184,9 @@ private:
     // The list of live tasks, for the destructor: the running thread's, or
     // while none runs, whoever holds mutex_.
     detail::TaskHeader* live_ = nullptr;
-    std::atomic<std::size_t> live_count_{0};
-    // Guards the two below, and the live list while none runs (Executor()),
-    // or always (Executor(n): any worker may spawn or complete a task).
-    std::mutex mutex_;
+    std::size_t live_count_ = 0;
+    std::unique_ptr<LiveShard[]> shards_;  // Executor(n) only
+    std::mutex mutex_;  // guards the two below, and the list while none runs
     std::thread::id runner_;  // the thread inside block_on or run_until_idle...
     std::size_t depth_ = 0;   // ...and how deep: run_until_idle may run inside a task
     std::vector<std::thread> threads_;  // Executor(n)'s workers; last: they start once all else is set
