@@ -71,7 +71,11 @@ void Pool::drain_signal() noexcept { (void)sys::event_fd_drain(signal_.get()); }
 // ANCHOR: push
 bool Pool::push(TaskHeader* task, bool yield) {
     std::size_t index = 0;
-    if (current(&index) == this && !shut_down_.load(std::memory_order_acquire)) {
+    if (current(&index) == this) {
+        // Even once shut down: the worker is about to leave its loop, and the
+        // executor's destructor drains its queues after joining it. (Refused
+        // here, a task woken during its own last poll would be in no queue,
+        // holding the queue's reference for ever.)
         push_local(*workers_[index], task, yield);
         return true;
     }

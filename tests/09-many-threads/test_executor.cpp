@@ -16,6 +16,77 @@
 
 using namespace std::chrono_literals;
 
+// The test's coroutines, as functions of this file.
+namespace {
+
+rt::Async<long long> spawn_and_sum(std::atomic<int>* counter) {
+    std::vector<rt::JoinHandle<int>> handles;
+    handles.reserve(100000);
+    for (int i = 0; i < 100000; ++i) handles.push_back(rt::spawn(test::Count{counter, i}));
+    long long sum = 0;
+    for (auto& handle : handles) sum += co_await handle;
+    co_return sum;
+}
+
+rt::Async<int> echo_rounds(test::Flag* ping, test::Flag* pong, int rounds) {
+    int n = 0;
+    for (int i = 0; i < rounds; ++i) {
+        co_await ping->wait();
+        ++n;
+        pong->raise();
+    }
+    co_return n;
+}
+
+rt::Async<std::string> numbered(int i) {
+    co_await rt::yield_now();
+    if (i % 10 == 9) throw std::runtime_error("task " + std::to_string(i));
+    co_return std::to_string(i);
+}
+
+rt::Async<std::string> gather_numbers() {
+    std::vector<rt::JoinHandle<std::string>> handles;
+    for (int i = 0; i < 100; ++i) handles.push_back(rt::spawn(numbered(i)));
+    std::string out;
+    int thrown = 0;
+    for (auto& handle : handles) {
+        try {
+            out += co_await handle;
+            out += ',';
+        } catch (const std::runtime_error&) {
+            ++thrown;
+        }
+    }
+    co_return out + "thrown=" + std::to_string(thrown);
+}
+
+rt::Async<double> sleep_until_checked(std::chrono::steady_clock::time_point start, int i) {
+    auto deadline = start + std::chrono::milliseconds(20 + i % 50);
+    co_await rt::sleep_until(deadline);
+    auto now = std::chrono::steady_clock::now();
+    if (now < deadline) throw std::logic_error("woken early");
+    co_return std::chrono::duration<double, std::milli>(now - deadline).count();
+}
+
+rt::Async<double> worst_lateness(std::chrono::steady_clock::time_point start) {
+    std::vector<rt::JoinHandle<double>> handles;
+    for (int i = 0; i < 200; ++i) handles.push_back(rt::spawn(sleep_until_checked(start, i)));
+    double worst = 0;
+    for (auto& handle : handles) worst = std::max(worst, co_await handle);
+    co_return worst;
+}
+
+rt::Async<std::string> get_bodies(rt::DelayServer* server) {
+    std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
+    for (int i = 0; i < 20; ++i) handles.push_back(rt::spawn(rt::http_get(server->url("/20/b" + std::to_string(i)))));
+    rt::HttpResponse own = co_await rt::http_get(server->url("/0/main"));
+    std::string bodies = own.body;
+    for (auto& handle : handles) bodies += "," + (co_await handle).body;
+    co_return bodies;
+}
+
+}  // namespace
+
 TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notified") {
     TEST_CASE("100,000 tasks spawned from block_on's thread, each counted once, at 2 and 4 workers") {
         REQUIRE(test::park_works());
@@ -24,14 +95,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
             std::atomic<int> counter{0};
             long long sum = test::bounded("100,000 tasks", [&] {
                 rt::Executor executor(workers);
-                return executor.block_on([](std::atomic<int>* counter) -> rt::Async<long long> {
-                    std::vector<rt::JoinHandle<int>> handles;
-                    handles.reserve(100000);
-                    for (int i = 0; i < 100000; ++i) handles.push_back(rt::spawn(test::Count{counter, i}));
-                    long long sum = 0;
-                    for (auto& handle : handles) sum += co_await handle;
-                    co_return sum;
-                }(&counter));
+                return executor.block_on(spawn_and_sum(&counter));
             }, 60s);
             CHECK(counter.load() == 100000);
             CHECK(sum == 100000LL * 99999 / 2);
@@ -42,7 +106,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         REQUIRE(test::park_works());
         rt::Executor executor(2);
         std::set<std::thread::id> threads = test::bounded("stealing", [&] {
-            return executor.block_on(rt::spawn_on_worker_probe());
+            return executor.block_on(test::spawn_on_worker_probe());
         });
         INFO("200 tasks of 200 us each, spawned by one task: an idle worker must be woken to steal");
         CHECK(threads.size() == 2);
@@ -54,15 +118,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         rt::Executor executor(2);
         test::Flag ping, pong;
         constexpr int rounds = 10000;
-        auto handle = executor.spawn([](test::Flag* ping, test::Flag* pong) -> rt::Async<int> {
-            int n = 0;
-            for (int i = 0; i < rounds; ++i) {
-                co_await ping->wait();
-                ++n;
-                pong->raise();
-            }
-            co_return n;
-        }(&ping, &pong));
+        auto handle = executor.spawn(echo_rounds(&ping, &pong, rounds));
         test::bounded("ping-pong", [&] {
             for (int i = 0; i < rounds; ++i) {
                 ping.raise();
@@ -78,26 +134,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         REQUIRE(test::park_works());
         rt::Executor executor(2);
         std::string out = test::bounded("handles", [&] {
-            return executor.block_on([]() -> rt::Async<std::string> {
-                std::vector<rt::JoinHandle<std::string>> handles;
-                for (int i = 0; i < 100; ++i)
-                    handles.push_back(rt::spawn([](int i) -> rt::Async<std::string> {
-                        co_await rt::yield_now();
-                        if (i % 10 == 9) throw std::runtime_error("task " + std::to_string(i));
-                        co_return std::to_string(i);
-                    }(i)));
-                std::string out;
-                int thrown = 0;
-                for (auto& handle : handles) {
-                    try {
-                        out += co_await handle;
-                        out += ',';
-                    } catch (const std::runtime_error&) {
-                        ++thrown;
-                    }
-                }
-                co_return out + "thrown=" + std::to_string(thrown);
-            }());
+            return executor.block_on(gather_numbers());
         });
         CHECK(out.substr(0, 8) == "0,1,2,3,");
         CHECK(out.find("9,") == std::string::npos);
@@ -123,20 +160,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         std::this_thread::sleep_for(50ms);
         auto start = std::chrono::steady_clock::now();
         double late_ms = test::bounded("sleeps", [&] {
-            return executor.block_on([](auto start) -> rt::Async<double> {
-                std::vector<rt::JoinHandle<double>> handles;
-                for (int i = 0; i < 200; ++i)
-                    handles.push_back(rt::spawn([](auto start, int i) -> rt::Async<double> {
-                        auto deadline = start + std::chrono::milliseconds(20 + i % 50);
-                        co_await rt::sleep_until(deadline);
-                        auto now = std::chrono::steady_clock::now();
-                        if (now < deadline) throw std::logic_error("woken early");
-                        co_return std::chrono::duration<double, std::milli>(now - deadline).count();
-                    }(start, i)));
-                double worst = 0;
-                for (auto& handle : handles) worst = std::max(worst, co_await handle);
-                co_return worst;
-            }(start));
+            return executor.block_on(worst_lateness(start));
         });
         INFO("without the deadline reaching the waiter in epoll_wait, the sleeps wait for the 30 s one");
         CHECK(late_ms < 1000);
@@ -148,14 +172,7 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         rt::DelayServer server;
         rt::Executor executor(2);
         std::string bodies = test::bounded("GETs", [&] {
-            return executor.block_on([](rt::DelayServer* server) -> rt::Async<std::string> {
-                std::vector<rt::JoinHandle<rt::HttpResponse>> handles;
-                for (int i = 0; i < 20; ++i) handles.push_back(rt::spawn(rt::http_get(server->url("/20/b" + std::to_string(i)))));
-                rt::HttpResponse own = co_await rt::http_get(server->url("/0/main"));
-                std::string bodies = own.body;
-                for (auto& handle : handles) bodies += "," + (co_await handle).body;
-                co_return bodies;
-            }(&server));
+            return executor.block_on(get_bodies(&server));
         });
         CHECK(bodies.substr(0, 10) == "main,b0,b1");
         CHECK(bodies.find("b19") != std::string::npos);
@@ -186,13 +203,13 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         {
             rt::Executor one(1);
             CHECK(test::thread_count() == before + 1);
-            std::thread::id ran = one.block_on(rt::spawn_probe_thread());
+            std::thread::id ran = one.block_on(test::spawn_probe_thread());
             CHECK(ran != std::this_thread::get_id());
         }
         {
             rt::Executor none;
             CHECK(test::thread_count() == before);
-            CHECK(none.block_on(rt::spawn_probe_thread()) == std::this_thread::get_id());
+            CHECK(none.block_on(test::spawn_probe_thread()) == std::this_thread::get_id());
         }
         CHECK_THROWS_AS(rt::Executor(0), std::invalid_argument);
     }
