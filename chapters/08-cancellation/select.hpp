@@ -43,6 +43,9 @@ public:
     Poll<Output> poll(Context& cx);
 
 private:
+    // The type of child I, a future.
+    template <std::size_t I>
+    using Child = std::tuple_element_t<I, std::tuple<F...>>;
     // Polls child I (unless an earlier one won) and keeps its output in *winner.
     template <std::size_t I>
     bool poll_child(Context& cx, std::optional<Output>& winner);

@@ -297,6 +297,24 @@ def show_hints(exercise: Exercise, shown: int) -> None:
         print(ui.style("  Another hint: scripts/tutor hint", "dim"))
 
 
+def stubs_reached(status: progress.Status) -> list[str]:
+    """The other exercises whose rt::todo stub a failing test of this exercise ran into, in order."""
+    found: list[str] = []
+    for case in status.run.cases if status.run is not None else []:
+        for other in case.not_implemented:
+            if other != status.exercise.id and other not in found:
+                found.append(other)
+    return found
+
+
+def show_other_stubs(status: progress.Status) -> None:
+    """A test that stops at another exercise's stub is not this exercise's fault: say which to do first."""
+    for other in stubs_reached(status):
+        title = next((e.title for e in status.exercise.chapter.exercises if e.id == other), other)
+        print(ui.style(f"  Some of these tests need {other} ({title}) first: your {status.exercise.id} may be "
+                       f"right. scripts/tutor run {other}", "yellow"))
+
+
 def show_exercise(status: progress.Status) -> None:
     ex = status.exercise
     ui.heading(f"Exercise {ex.chapter.number}/{ex.id}: {ex.title}   (chapter {ex.chapter.dirname})")
@@ -309,6 +327,7 @@ def show_exercise(status: progress.Status) -> None:
                 show_failure(failure)
     else:
         show_failures(status)
+        show_other_stubs(status)
     print("  Write it in:")
     for location in region_locations(ex) or [f"chapters/{ex.chapter.dirname}"]:
         print(f"    {location}")

@@ -10,7 +10,8 @@
 // the download's throughput.
 //
 //   example [--mib N] [--rounds N]
-//   example --timeline off|on     a small run to watch: scripts/tutor timeline 08
+//   example --timeline [off|on]   a small run to watch: scripts/tutor timeline 08
+//                                 (the budget off, then on; or only the one named)
 //
 // N: MiB to download (100); rounds of each side (3).
 #include <fmt/core.h>
@@ -268,7 +269,7 @@ void measure(std::size_t mib, int rounds) {
                median(column(on, &Round::download_ms)));
 }
 
-// example --timeline off|on: a small run to watch with scripts/tutor timeline 08:
+// example --timeline [off|on]: a small run to watch with scripts/tutor timeline 08:
 // a 16 MiB download beside a 10 ms ticker, the budget off or on.
 void timeline_run(bool budget) {
     rt::BulkServer server;
@@ -285,6 +286,11 @@ int main(int argc, char** argv) {
     std::size_t mib = 100;
     int rounds = 3;
     try {
+        if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
+            timeline_run(false);
+            timeline_run(true);
+            return 0;
+        }
         if (argc == 3 && std::strcmp(argv[1], "--timeline") == 0 &&
             (std::strcmp(argv[2], "off") == 0 || std::strcmp(argv[2], "on") == 0)) {
             timeline_run(std::strcmp(argv[2], "on") == 0);
@@ -295,7 +301,7 @@ int main(int argc, char** argv) {
             if (std::strcmp(argv[i], "--mib") == 0) mib = static_cast<std::size_t>(std::max(1, std::atoi(next())));
             else if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(next()));
             else {
-                fmt::print(stderr, "usage: {} [--mib N] [--rounds N] | --timeline off|on\n", argv[0]);
+                fmt::print(stderr, "usage: {} [--mib N] [--rounds N] | --timeline [off|on]\n", argv[0]);
                 return 2;
             }
         }

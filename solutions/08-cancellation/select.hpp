@@ -31,6 +31,7 @@ namespace rt {
 // exception leaves select's poll. Polled again after it finished, select
 // throws std::logic_error. A child whose destructor throws ends the
 // program, as std::optional's reset() is noexcept.
+// ANCHOR: select
 template <Future... F>
 class Select {
     static_assert(sizeof...(F) >= 1, "rt::select: give it at least one future");
@@ -43,6 +44,9 @@ public:
     Poll<Output> poll(Context& cx);
 
 private:
+    // The type of child I, a future.
+    template <std::size_t I>
+    using Child = std::tuple_element_t<I, std::tuple<F...>>;
     // Polls child I (unless an earlier one won) and keeps its output in *winner.
     template <std::size_t I>
     bool poll_child(Context& cx, std::optional<Output>& winner);
@@ -54,7 +58,6 @@ private:
     bool finished_ = false;
 };
 
-// ANCHOR: select
 template <Future... F>
 Poll<typename Select<F...>::Output> Select<F...>::poll(Context& cx) {
     if (finished_) throw std::logic_error("rt::select: polled after it finished");
@@ -85,7 +88,7 @@ bool Select<F...>::poll_child(Context& cx, std::optional<Output>& winner) {
     auto poll = child.poll(cx);
     if (poll.is_pending()) return false;
     // in_place_index, not the type: two children may have the same output type.
-    if constexpr (std::is_void_v<typename std::tuple_element_t<I, std::tuple<F...>>::Output>)
+    if constexpr (std::is_void_v<typename Child<I>::Output>)
         winner.emplace(std::in_place_index<I>);
     else
         winner.emplace(std::in_place_index<I>, std::move(poll).value());

@@ -88,6 +88,7 @@ TEST_SUITE("ex3: a budget per poll: spend a unit, or wake yourself and refuse") 
         int granted = 1;
         while (granted < 1000 && budget::poll_proceed(cx)) ++granted;
         CHECK(granted == 128);
+        INFO("a refusal leaves the budget at 0: the executor's next Scope refills it, not the leaf");
         CHECK(budget::current().left == 0);
         INFO("the refusal wakes the task once: the data is there, and no event will come for it");
         CHECK(wakes.total_wakes() == 1);

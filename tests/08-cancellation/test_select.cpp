@@ -102,6 +102,8 @@ TEST_SUITE("ex1: select: the first to finish wins, the others are destroyed") {
         auto race = rt::select(Probe<int>(a), Probe<int>(b, 1, 3));
         rt::Context cx(rt::Waker::noop());
         REQUIRE(race.poll(cx).is_ready());
+        INFO("select marks itself finished when it answers ready: the check at the top of poll then throws;"
+             " otherwise the next poll reaches children that are destroyed");
         CHECK_THROWS_AS((void)race.poll(cx), std::logic_error);
         CHECK(a.polls == 1);
         CHECK(b.polls == 1);

@@ -15,7 +15,11 @@ import unittest
 from unittest import mock
 
 import builds
+import course
 import generate
+import progress
+import testrun
+import tutor
 from tests.fixture_course import Course, built_course, new_course
 
 WRONG_ADD = "return a - -b + 0;"  # the learner's own, correct, add: not the reference's text
@@ -247,6 +251,30 @@ class TutorTest(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("clang++"), "clang++ is not installed")
+class OtherStubsTest(unittest.TestCase):
+    """A test of ex3 that stops at ex2's stub: the tutor says to do ex2 first, not to fix ex3."""
+
+    def status(self, *stubs_hit: list[str]) -> progress.Status:
+        chapter = course.Chapter.__new__(course.Chapter)
+        chapter.exercises = []
+        for i in (1, 2, 3):
+            chapter.exercises.append(course.Exercise(f"ex{i}", f"name{i}", f"title {i}", "s", [], chapter))
+        cases = [testrun.TestCase(f"case {i}", False, [testrun.Failure("t.cpp:1", "failed")], list(hit))
+                 for i, hit in enumerate(stubs_hit)]
+        return progress.Status(chapter.exercises[2], "failing", testrun.SuiteRun("ex3", cases, 1, ""))
+
+    def test_the_other_stubs_reached_are_named_once_each_in_order(self) -> None:
+        self.assertEqual(tutor.stubs_reached(self.status(["ex2"], ["ex3"], ["ex2", "ex1"])), ["ex2", "ex1"])
+        self.assertEqual(tutor.stubs_reached(self.status(["ex3"], [])), [])
+
+    def test_the_message_names_the_exercise_to_do_first(self) -> None:
+        with mock.patch("builtins.print") as printed:
+            tutor.show_other_stubs(self.status(["ex2"]))
+        said = " ".join(str(call.args[0]) for call in printed.call_args_list)
+        self.assertIn("need ex2 (title 2) first", said)
+        self.assertIn("scripts/tutor run ex2", said)
+
+
 class OtherCompilerTest(unittest.TestCase):
     """build/ configured with one compiler while the learner asks for another."""
 
