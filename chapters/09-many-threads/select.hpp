@@ -42,6 +42,9 @@ public:
     Poll<Output> poll(Context& cx);
 
 private:
+    // The type of child I, a future.
+    template <std::size_t I>
+    using Child = std::tuple_element_t<I, std::tuple<F...>>;
     // Polls child I (unless an earlier one won) and keeps its output in *winner.
     template <std::size_t I>
     bool poll_child(Context& cx, std::optional<Output>& winner);
@@ -80,7 +83,7 @@ bool Select<F...>::poll_child(Context& cx, std::optional<Output>& winner) {
     auto poll = child.poll(cx);
     if (poll.is_pending()) return false;
     // in_place_index, not the type: two children may have the same output type.
-    if constexpr (std::is_void_v<typename std::tuple_element_t<I, std::tuple<F...>>::Output>)
+    if constexpr (std::is_void_v<typename Child<I>::Output>)
         winner.emplace(std::in_place_index<I>);
     else
         winner.emplace(std::in_place_index<I>, std::move(poll).value());
