@@ -2,7 +2,7 @@
 # Sourced by scripts/tutor and scripts/check: ensure_packages learner|check
 
 # strace: chapter 06's example counts the system calls of each runtime with it.
-LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz strace)
+LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz strace liburing-dev)
 # The check adds clang (with its sanitizer runtimes), Chromium with its driver and
 # Selenium for the book's browser check, and git for the tutor's own tests.
 CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git)
