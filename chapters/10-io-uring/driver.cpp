@@ -19,7 +19,9 @@ int Driver::timeout_ms(std::optional<Timer::TimePoint> next, Timer::TimePoint no
 Reactor::Turn Driver::turn(int timeout_ms) {
     ++turns_;
     if (timeout_ms != 0) ++blocking_turns_;
+    uring_.flush();  // every operation started since the last turn, in one system call
     Reactor::Turn turn = reactor_.turn(timeout_ms);
+    uring_.reap();   // no system call: the completion queue is shared memory
     timer_.fire_due();
     return turn;
 }
@@ -27,6 +29,7 @@ Reactor::Turn Driver::turn(int timeout_ms) {
 void Driver::shut_down() noexcept {
     shut_down_.store(true, std::memory_order_release);
     timer_.clear();
+    uring_.shut_down();  // before the reactor closes: it takes its eventfd out of the epoll set
     reactor_.close();
 }
 

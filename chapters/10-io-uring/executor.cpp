@@ -86,6 +86,10 @@ Executor::Executor(std::size_t workers)
     // until wakes that waiter, to sleep again for less. The callback holds
     // the scheduler (and so the pool and its eventfd) as a task does.
     driver_->timer().on_earlier([scheduler = scheduler_] { scheduler->pool()->wake_driver(); });
+    // An operation queued on the ring while a worker waits in the driver
+    // would be submitted only at that worker's next turn: wake it, as for a
+    // new earliest deadline (once per batch: the first of a turn's queue).
+    driver_->uring().on_queued([scheduler = scheduler_] { scheduler->pool()->wake_driver(); });
     threads_.reserve(workers);
     try {
         for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { run_worker(i); });

@@ -37,6 +37,10 @@
 // leaf futures, bound to the loop at their first poll: sleep and TCP
 #include "sleep.hpp"
 #include "tcp_stream.hpp"
+// completion-based I/O: the io_uring ring beside epoll, and a stream over it
+#include "uring_op.hpp"
+#include "uring.hpp"
+#include "uring_stream.hpp"
 // cancellation and fairness: races, time limits, yielding, and scopes
 #include "select.hpp"
 #include "timeout.hpp"

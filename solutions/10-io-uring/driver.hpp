@@ -1,5 +1,5 @@
 // Driver: what the loop waits on when it has nothing to run: the reactor's
-// epoll and the timer's heap, owned by one executor.
+// epoll, the timer's heap and the io_uring ring, owned by one executor.
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,7 @@
 
 #include "reactor.hpp"
 #include "timer.hpp"
+#include "uring.hpp"
 
 namespace rt::detail {
 
@@ -27,18 +28,22 @@ public:
 
     Reactor& reactor() noexcept { return reactor_; }
     Timer& timer() noexcept { return timer_; }
+    Uring& uring() noexcept { return uring_; }
 
     // How long epoll_wait may block, in milliseconds, when the earliest
     // deadline is `next` and the time is `now`: -1 (no limit) without one,
     // 0 when it has passed, else the time left rounded up, at most INT_MAX.
     static int timeout_ms(std::optional<Timer::TimePoint> next, Timer::TimePoint now);
 
-    // Waits in epoll_wait, for up to timeout_ms, and dispatches what came;
-    // then wakes every sleep that is due. The loop's thread only.
+    // Submits the ring's queued operations (one io_uring_enter), waits in
+    // epoll_wait for up to timeout_ms and dispatches what came, reaps the
+    // ring's completions, then wakes every sleep that is due. The loop's
+    // thread only (Executor(n): the worker holding the driver).
     Reactor::Turn turn(int timeout_ms);
 
-    // The executor is going: closes the epoll fd, forgets every registration
-    // and timer, and refuses leaf futures from now on.
+    // The executor is going: cancels the ring's operations and waits for
+    // their completions, closes the ring and the epoll fd, forgets every
+    // registration and timer, and refuses leaf futures from now on.
     void shut_down() noexcept;
     bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_acquire); }
 
@@ -55,6 +60,7 @@ public:
 private:
     Reactor reactor_;
     Timer timer_;
+    Uring uring_{reactor_};  // after the reactor: it watches the ring's eventfd there
     std::atomic<bool> shut_down_{false};
     std::size_t turns_ = 0;  // the loop's thread only
     std::size_t blocking_turns_ = 0;

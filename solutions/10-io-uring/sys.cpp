@@ -64,6 +64,19 @@ Fd tcp_socket() {
     return Fd(fd);
 }
 
+// io_uring waits for a blocking socket itself (it arms a poll and retries);
+// on a non-blocking one it may hand EAGAIN back to us instead.
+Fd tcp_socket_blocking() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw_error(errno, "socket");
+    return Fd(fd);
+}
+
+void set_blocking(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) throw_error(errno, "fcntl(~O_NONBLOCK)");
+}
+
 void set_non_blocking(int fd) {
     int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw_error(errno, "fcntl(O_NONBLOCK)");

@@ -46,7 +46,9 @@ private:
 Result read(int fd, std::span<char> buffer);
 Result write(int fd, std::string_view bytes);  // send(MSG_NOSIGNAL): a closed peer is EPIPE, not SIGPIPE
 Fd tcp_socket();                                // non-blocking, close-on-exec; throws on failure
+Fd tcp_socket_blocking();                       // blocking, close-on-exec (io_uring's sockets); throws on failure
 void set_non_blocking(int fd);                  // throws on failure
+void set_blocking(int fd);                      // throws on failure
 Result connect(int fd, const sockaddr_in& address);
 Fd tcp_listener(const sockaddr_in& address);     // bound, listening, non-blocking; throws on failure
 std::uint16_t local_port(int fd);               // the port a socket is bound to
