@@ -119,8 +119,8 @@ void Uring::reap() {
     {
         std::lock_guard lock(mutex_);
         if (!open_) return;  // never used
-        // BEGIN EXERCISE ex1: reap: each completion to its operation, then wake it
-        rt::todo("ex1: reap: each completion to its operation, then wake it");
+        // BEGIN EXERCISE ex1: Uring::reap: each completion to its operation, then its waker
+        rt::todo("ex1: Uring::reap: each completion to its operation, then its waker");
         // END EXERCISE ex1
     }
     for (Waker& waker : woken) {
@@ -135,8 +135,9 @@ void Uring::reap() {
 void Uring::abandon(const std::shared_ptr<Op>& op) {
     std::optional<Waker> forgotten;  // dropped after unlocking: a drop may run any code
     std::lock_guard lock(mutex_);
-    // BEGIN EXERCISE ex2: abandon: cancel an operation in flight, keep its buffer until its completion
-    rt::todo("ex2: abandon: cancel an operation in flight, keep its buffer until its completion");
+    if (shut_down_) return;  // shut_down() has cancelled and reaped everything already
+    // BEGIN EXERCISE ex2: Uring::abandon: cancel in flight, keep the buffer until the completion
+    rt::todo("ex2: Uring::abandon: cancel in flight, keep the buffer until the completion");
     // END EXERCISE ex2
 }
 

@@ -67,8 +67,8 @@ TcpStream::Read::~Read() {
 Poll<TcpStream::Read::Output> TcpStream::Read::poll(Context& cx) {
     detail::Driver& driver = *stream_->driver_;
     driver.check_running("rt::uring::TcpStream::read");
-    // BEGIN EXERCISE ex3: the read future: start once, then give back the count and the buffer
-    rt::todo("ex3: the read future: start once, then give back the count and the buffer");
+    // BEGIN EXERCISE ex3: TcpStream::Read::poll: start once, then give back the count and the buffer
+    rt::todo("ex3: TcpStream::Read::poll: start once, then give back the count and the buffer");
     // END EXERCISE ex3
 }
 
@@ -79,8 +79,8 @@ TcpStream::WriteAll::~WriteAll() {
 Poll<void> TcpStream::WriteAll::poll(Context& cx) {
     detail::Driver& driver = *stream_->driver_;
     driver.check_running("rt::uring::TcpStream::write_all");
-    // BEGIN EXERCISE ex4: write_all: send the rest until every byte is sent
-    rt::todo("ex4: write_all: send the rest until every byte is sent");
+    // BEGIN EXERCISE ex4: TcpStream::WriteAll::poll: send the rest until every byte is sent
+    rt::todo("ex4: TcpStream::WriteAll::poll: send the rest until every byte is sent");
     // END EXERCISE ex4
 }
 

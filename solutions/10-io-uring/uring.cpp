@@ -124,7 +124,7 @@ void Uring::reap() {
     {
         std::lock_guard lock(mutex_);
         if (!open_) return;  // never used
-        // BEGIN EXERCISE ex1: reap: each completion to its operation, then wake it
+        // BEGIN EXERCISE ex1: Uring::reap: each completion to its operation, then its waker
         io_uring_cqe* cqe = nullptr;
         unsigned head = 0, seen = 0;
         io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -164,8 +164,9 @@ void Uring::reap() {
 void Uring::abandon(const std::shared_ptr<Op>& op) {
     std::optional<Waker> forgotten;  // dropped after unlocking: a drop may run any code
     std::lock_guard lock(mutex_);
-    // BEGIN EXERCISE ex2: abandon: cancel an operation in flight, keep its buffer until its completion
-    if (op->id == 0 || shut_down_) return;  // not in flight (done, or never started): nothing to cancel
+    if (shut_down_) return;  // shut_down() has cancelled and reaped everything already
+    // BEGIN EXERCISE ex2: Uring::abandon: cancel in flight, keep the buffer until the completion
+    if (op->id == 0) return;  // not in flight (done, or never started): nothing to cancel
     op->abandoned = true;
     forgotten.swap(op->waker);  // nobody awaits it any more
     // Ask the kernel to cancel it. The cancel may lose the race (the

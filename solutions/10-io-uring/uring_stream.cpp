@@ -68,7 +68,7 @@ TcpStream::Read::~Read() {
 Poll<TcpStream::Read::Output> TcpStream::Read::poll(Context& cx) {
     detail::Driver& driver = *stream_->driver_;
     driver.check_running("rt::uring::TcpStream::read");
-    // BEGIN EXERCISE ex3: the read future: start once, then give back the count and the buffer
+    // BEGIN EXERCISE ex3: TcpStream::Read::poll: start once, then give back the count and the buffer
     if (op_ == nullptr) {
         // The first poll: the buffer becomes the operation's, for the kernel to fill.
         op_ = std::make_shared<detail::Op>(detail::Op::Kind::recv, stream_->socket_);
@@ -96,7 +96,7 @@ TcpStream::WriteAll::~WriteAll() {
 Poll<void> TcpStream::WriteAll::poll(Context& cx) {
     detail::Driver& driver = *stream_->driver_;
     driver.check_running("rt::uring::TcpStream::write_all");
-    // BEGIN EXERCISE ex4: write_all: send the rest until every byte is sent
+    // BEGIN EXERCISE ex4: TcpStream::WriteAll::poll: send the rest until every byte is sent
     if (op_ == nullptr) {
         op_ = std::make_shared<detail::Op>(detail::Op::Kind::send, stream_->socket_);
         op_->bytes = std::move(bytes_);
