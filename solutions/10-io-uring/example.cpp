@@ -8,6 +8,7 @@
 // it says why and runs the epoll stream alone.
 //
 //   example [--rounds N] [--seconds S]
+//   example --timeline                              a small run to watch: scripts/tutor timeline 10
 //   example --measure echo uring|epoll COUNT PORT   (the child that strace counts)
 #include <fmt/core.h>
 
@@ -536,6 +537,21 @@ void measure(int rounds, double seconds) {
     }
 }
 
+// example --timeline: a small run to watch with scripts/tutor timeline 10:
+// the 32 echo clients on one thread, ten requests each, through the ring.
+void timeline_run() {
+    if (!rt::uring::available()) {
+        fmt::print("io_uring is not available here: {}\n", rt::uring::unavailable_reason());
+        return;
+    }
+    rt::EchoServer server;
+    std::vector<double> latencies;
+    rt::Executor executor;
+    executor.block_on(run_clients(Side::uring, Workload::echo, server.port(), Clock::time_point::max(), 10, &latencies));
+    fmt::print("{} echo requests through the ring, {} io_uring_enter calls, {} loop turns\n", latencies.size(),
+               executor.driver().uring().enters(), executor.driver().turns());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -546,12 +562,16 @@ int main(int argc, char** argv) {
             Side side = std::strcmp(argv[3], "uring") == 0 ? Side::uring : Side::epoll;
             return measure_child(side, std::atol(argv[4]), static_cast<std::uint16_t>(std::atoi(argv[5])));
         }
+        if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
+            timeline_run();
+            return 0;
+        }
         for (int i = 1; i < argc; ++i) {
             auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
             if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(next()));
             else if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::max(0.1, std::atof(next()));
             else {
-                fmt::print(stderr, "usage: {} [--rounds N] [--seconds S]\n", argv[0]);
+                fmt::print(stderr, "usage: {} [--rounds N] [--seconds S] | --timeline\n", argv[0]);
                 return 2;
             }
         }
