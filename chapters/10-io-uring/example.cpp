@@ -1,39 +1,45 @@
-// Chapter 09's example: what a second worker buys, measured in one run.
+// Chapter 10's example: the io_uring stream against the epoll stream, on the
+// same one-thread loop (Executor(): chapter 06's loop as it stands now), in
+// one run, in interleaved rounds; medians:
+//   echo     32 connections, each sending 64 bytes and awaiting them back, for a second
+//   GET      32 tasks doing GETs against nginx (a connection each), for a second
+// for requests per second and p50/p99 latency; then, under strace, the
+// system calls per echo request of each stream. Where io_uring is refused,
+// it says why and runs the epoll stream alone.
 //
-// Four workloads, each on three executors: Executor() (chapter 08's, the
-// calling thread alone), Executor(1) and Executor(2) (work stealing, one or
-// two worker threads), in interleaved rounds; medians:
-//   spawn + join      1,000,000 tasks, spawned by 16 tasks and awaited (ns per task)
-//   ping-pong         two tasks that wake each other (round trips per second)
-//   sleeps            100,000 tasks asleep until deadlines 200..299 ms away (ms past the last)
-//   GET               32 tasks doing GETs against nginx for a second (requests per second)
-// Then the targets, each met or MISSED, and what could not run (Tokio, Asio).
-//
-//   example [--tasks N] [--rounds N]
-//   example --timeline        a small run to watch: scripts/tutor timeline 09
+//   example [--rounds N] [--seconds S]
+//   example --timeline                              a small run to watch: scripts/tutor timeline 10
+//   example --measure echo uring|epoll COUNT PORT   (the child that strace counts)
 #include <fmt/core.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <cctype>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
+#include <iterator>
+#include <map>
 #include <optional>
-#include <set>
+#include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
-#include "props/measure.hpp"
+#include "props/echo_server.hpp"
 #include "rt.hpp"
 
 using namespace std::chrono_literals;
@@ -41,8 +47,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms_between(Clock::time_point from, Clock::time_point to) {
-    return std::chrono::duration<double, std::milli>(to - from).count();
+enum class Side { epoll, uring };
+const char* name(Side side) { return side == Side::epoll ? "epoll" : "uring"; }
+
+constexpr std::size_t request_size = 64;
+constexpr int connections = 32;
+
+double us_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::micro>(to - from).count();
 }
 
 double median(std::vector<double> values) {
@@ -50,126 +62,144 @@ double median(std::vector<double> values) {
     return values.empty() ? 0 : values[values.size() / 2];
 }
 
+double percentile(std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
+}
+
+std::string loopback(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
 // ---------------------------------------------------------------------------
-// The workloads. Each runs inside block_on, on whichever executor it is given.
+// The clients. The same loop twice, once per stream: the only differences
+// are the streams' own (a span against a vector given and given back).
 
-// Ready at its first poll: the smallest task there is.
-struct Unit {
-    using Output = int;
-    rt::Poll<int> poll(rt::Context&) { return 1; }
-};
-
-// spawn + join: 16 tasks each spawn their share, in batches of 1,000, and await them.
-rt::Async<long> spawner(long tasks) {
-    long done = 0;
-    std::vector<rt::JoinHandle<int>> handles;
-    handles.reserve(1000);
-    while (done < tasks) {
-        long batch = std::min<long>(1000, tasks - done);
-        for (long i = 0; i < batch; ++i) handles.push_back(rt::spawn(Unit{}));
-        for (auto& handle : handles) done += co_await handle;
-        handles.clear();
-    }
-    co_return done;
-}
-
-rt::Async<double> spawn_join(long tasks) {
-    auto start = Clock::now();
-    std::vector<rt::JoinHandle<long>> spawners;
-    for (int i = 0; i < 16; ++i) spawners.push_back(rt::spawn(spawner(tasks / 16)));
-    long done = 0;
-    for (auto& handle : spawners) done += co_await handle;
-    if (done != tasks / 16 * 16) throw std::runtime_error("spawn + join: a task went missing");
-    co_return ms_between(start, Clock::now()) * 1e6 / static_cast<double>(done);  // ns per task
-}
-
-// A one-slot signal between two tasks: raise() wakes whoever waits.
-class Signal {
-public:
-    void raise() {
-        std::optional<rt::Waker> waker;
-        {
-            std::lock_guard lock(mutex_);
-            raised_ = true;
-            waker.swap(waker_);
+// Until `until`, or `count` requests: send 64 bytes, read them back; each
+// request's latency goes to *latencies.
+rt::Async<void> echo_epoll(std::uint16_t port, Clock::time_point until, long count, std::vector<double>* latencies) {
+    rt::TcpStream stream = co_await rt::TcpStream::connect(loopback(port));
+    const std::string request(request_size, 'r');
+    std::vector<char> buffer(request_size);
+    for (long i = 0; i < count && Clock::now() < until; ++i) {
+        auto start = Clock::now();
+        co_await stream.write_all(request);
+        for (std::size_t got = 0; got < request_size;) {
+            std::size_t n = co_await stream.read(std::span<char>(buffer).subspan(got));
+            if (n == 0) throw std::runtime_error("echo: the server closed");
+            got += n;
         }
-        if (waker) std::move(*waker).wake();
+        latencies->push_back(us_between(start, Clock::now()));
     }
-    struct Wait {
-        using Output = void;
-        Signal* signal;
-        rt::Poll<void> poll(rt::Context& cx) {
-            std::lock_guard lock(signal->mutex_);
-            if (signal->raised_) {
-                signal->raised_ = false;
-                return rt::ready();
-            }
-            if (!signal->waker_ || !signal->waker_->will_wake(cx.waker())) signal->waker_ = cx.waker();
-            return rt::pending;
+}
+
+rt::Async<void> echo_uring(std::uint16_t port, Clock::time_point until, long count, std::vector<double>* latencies) {
+    rt::uring::TcpStream stream = co_await rt::uring::TcpStream::connect(loopback(port));
+    const std::string request(request_size, 'r');
+    std::vector<char> buffer(request_size);
+    for (long i = 0; i < count && Clock::now() < until; ++i) {
+        auto start = Clock::now();
+        co_await stream.write_all(request);  // a copy: the operation owns what it sends
+        for (std::size_t got = 0; got < request_size;) {
+            std::pair<std::size_t, std::vector<char>> read = co_await stream.read(std::move(buffer));
+            buffer = std::move(read.second);  // the same buffer, back
+            if (read.first == 0) throw std::runtime_error("echo: the server closed");
+            got += read.first;
         }
-    };
-    Wait wait() { return Wait{this}; }
-
-private:
-    std::mutex mutex_;
-    bool raised_ = false;
-    std::optional<rt::Waker> waker_;
-};
-
-rt::Async<void> pinger(Signal* mine, Signal* theirs, int rounds, bool first) {
-    for (int i = 0; i < rounds; ++i) {
-        if (first) theirs->raise();
-        co_await mine->wait();
-        if (!first) theirs->raise();
+        latencies->push_back(us_between(start, Clock::now()));
     }
 }
 
-rt::Async<double> ping_pong(int rounds) {
-    Signal a, b;
-    auto start = Clock::now();
-    auto one = rt::spawn(pinger(&a, &b, rounds, true));
-    auto two = rt::spawn(pinger(&b, &a, rounds, false));
-    co_await one;
-    co_await two;
-    co_return rounds / (ms_between(start, Clock::now()) / 1e3);  // round trips per second
+const std::string get_request = "GET /hi HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+
+// GETs one after another, each on a connection of its own (nginx closes it
+// after the response), until `until`.
+rt::Async<void> gets_epoll(std::uint16_t port, Clock::time_point until, std::vector<double>* latencies) {
+    std::vector<char> buffer(4096);
+    while (Clock::now() < until) {
+        auto start = Clock::now();
+        rt::TcpStream stream = co_await rt::TcpStream::connect(loopback(port));
+        co_await stream.write_all(get_request);
+        std::string response;
+        for (;;) {
+            std::size_t n = co_await stream.read(std::span<char>(buffer));
+            if (n == 0) break;
+            response.append(buffer.data(), n);
+        }
+        if (response.rfind("HTTP/1.1 200", 0) != 0) throw std::runtime_error("GET: not a 200");
+        latencies->push_back(us_between(start, Clock::now()));
+    }
 }
 
-// Spawned by a task, as the other workloads' tasks are: from block_on's
-// thread each spawn would go through the injection queue and, while the
-// workers idle, wake one (see the book).
-rt::Async<double> sleeps_spawned_here(int tasks) {
-    auto start = Clock::now();
+rt::Async<void> gets_uring(std::uint16_t port, Clock::time_point until, std::vector<double>* latencies) {
+    std::vector<char> buffer(4096);
+    while (Clock::now() < until) {
+        auto start = Clock::now();
+        rt::uring::TcpStream stream = co_await rt::uring::TcpStream::connect(loopback(port));
+        co_await stream.write_all(get_request);
+        std::string response;
+        for (;;) {
+            std::pair<std::size_t, std::vector<char>> read = co_await stream.read(std::move(buffer));
+            buffer = std::move(read.second);
+            if (read.first == 0) break;
+            response.append(buffer.data(), read.first);
+        }
+        if (response.rfind("HTTP/1.1 200", 0) != 0) throw std::runtime_error("GET: not a 200");
+        latencies->push_back(us_between(start, Clock::now()));
+    }
+}
+
+enum class Workload { echo, get };
+
+// `connections` clients of one workload on one stream, in tasks of the
+// executor running this; every latency in *latencies.
+rt::Async<void> run_clients(Side side, Workload workload, std::uint16_t port, Clock::time_point until, long count,
+                            std::vector<double>* latencies) {
+    std::vector<std::vector<double>> each(connections);
     std::vector<rt::JoinHandle<void>> handles;
-    handles.reserve(tasks);
-    Clock::time_point last{};
-    for (int i = 0; i < tasks; ++i) {
-        auto deadline = start + 200ms + std::chrono::milliseconds(i % 100);
-        last = std::max(last, deadline);
-        handles.push_back(rt::spawn(rt::sleep_until(deadline)));
+    for (int i = 0; i < connections; ++i) {
+        if (workload == Workload::echo)
+            handles.push_back(side == Side::epoll ? rt::spawn(echo_epoll(port, until, count, &each[i]))
+                                                  : rt::spawn(echo_uring(port, until, count, &each[i])));
+        else
+            handles.push_back(side == Side::epoll ? rt::spawn(gets_epoll(port, until, &each[i]))
+                                                  : rt::spawn(gets_uring(port, until, &each[i])));
     }
     for (auto& handle : handles) co_await handle;
-    co_return ms_between(last, Clock::now());  // ms past the last deadline
+    for (auto& one : each) latencies->insert(latencies->end(), one.begin(), one.end());
 }
 
-rt::Async<double> sleeps(int tasks) { co_return co_await rt::spawn(sleeps_spawned_here(tasks)); }
-
-rt::Async<long> getter(std::string url, Clock::time_point until) {
-    long done = 0;
-    while (Clock::now() < until) {
-        rt::HttpResponse response = co_await rt::http_get(url);
-        if (response.status != 200) throw std::runtime_error("GET: status " + std::to_string(response.status));
-        ++done;
-    }
-    co_return done;
-}
-
-rt::Async<double> gets(std::string url, int connections, std::chrono::milliseconds length) {
+// One timed round on a fresh Executor(): requests per second, p50 and p99
+// in microseconds, and the ring's io_uring_enter calls per request.
+struct Round {
+    double per_second = 0, p50 = 0, p99 = 0, enters_per_request = 0, turns_per_request = 0;
+};
+Round timed_round(Side side, Workload workload, std::uint16_t port, double seconds) {
+    std::vector<double> latencies;
+    rt::Executor executor;
     auto start = Clock::now();
-    std::vector<rt::JoinHandle<long>> handles;
-    for (int i = 0; i < connections; ++i) handles.push_back(rt::spawn(getter(url, start + length)));
-    long done = 0;
-    for (auto& handle : handles) done += co_await handle;
-    co_return done / (ms_between(start, Clock::now()) / 1e3);  // requests per second
+    auto until = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    executor.block_on(run_clients(side, workload, port, until, LONG_MAX, &latencies));
+    double took = us_between(start, Clock::now()) / 1e6;
+    Round round;
+    round.per_second = static_cast<double>(latencies.size()) / took;
+    std::sort(latencies.begin(), latencies.end());
+    round.p50 = percentile(latencies, 0.50);
+    round.p99 = percentile(latencies, 0.99);
+    if (!latencies.empty()) {
+        auto requests = static_cast<double>(latencies.size());
+        round.enters_per_request = static_cast<double>(executor.driver().uring().enters()) / requests;
+        round.turns_per_request = static_cast<double>(executor.driver().turns()) / requests;  // one epoll_wait each
+    }
+    return round;
+}
+
+// The child that strace counts: `count` echo requests on each of the 32
+// connections of one stream, and nothing else.
+int measure_child(Side side, long count, std::uint16_t port) {
+    std::vector<double> latencies;
+    rt::Executor executor;
+    executor.block_on(run_clients(side, Workload::echo, port, Clock::time_point::max(), count, &latencies));
+    fmt::print("result requests={} enters={}\n", latencies.size(), executor.driver().uring().enters());
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -185,7 +215,7 @@ public:
             problem_ = "nginx is not installed (sudo apt-get install nginx)";
             return;
         }
-        char pattern[] = "/tmp/rt-example-09-XXXXXX";
+        char pattern[] = "/tmp/rt-example-10-XXXXXX";
         if (::mkdtemp(pattern) == nullptr) {
             problem_ = "cannot make a temporary folder";
             return;
@@ -224,7 +254,7 @@ public:
 
     bool ok() const { return started_; }
     const std::string& problem() const { return problem_; }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hi"; }
+    std::uint16_t port() const { return static_cast<std::uint16_t>(port_); }
 
 private:
     std::string command(const char* extra) const {
@@ -258,145 +288,290 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// The run.
+// Counting system calls: this program run again as a child, under strace
+// (chapter 06's way).
 
-// 0: Executor() (chapter 08's), else Executor(n).
-template <class Make>
-double on(std::size_t workers, Make make) {
-    if (workers == 0) {
-        rt::Executor executor;
-        return executor.block_on(make());
-    }
-    rt::Executor executor(workers);
-    return executor.block_on(make());
-}
+// A child's "result name=value ..." line, as a map; or what strace counted,
+// by system call name.
+using Figures = std::map<std::string, double>;
 
-struct Workload {
-    const char* name;
-    const char* unit;
-    bool higher_is_better;
-    std::vector<double> figures[3];  // per executor, per round
-    double med(int e) const { return median(figures[e]); }
-    // How much slower executor `e` is than executor `base`: 1.1 is 10% slower.
-    double slowdown(int e, int base) const {
-        return higher_is_better ? med(base) / med(e) : med(e) / med(base);
-    }
+// What a child did: its exit status, its result line, and what else it said.
+struct ChildRun {
+    int status = -1;  // as waitpid() gives it
+    std::string result_line;
+    std::string other_output;  // stderr and any other stdout lines
+    bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 };
 
-void measure(long tasks, int rounds) {
+// Runs `argv` to completion, its stdout and stderr on one pipe that this
+// thread reads (the delay server's thread goes on serving meanwhile).
+// `environment` replaces ours when given. Throws std::system_error if the
+// program cannot be started (ENOENT: not found).
+ChildRun run_child(const std::vector<std::string>& argv, const std::vector<std::string>* environment = nullptr) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    rt::sys::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+    auto pointers = [](const std::vector<std::string>& strings) {
+        std::vector<char*> out;
+        for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+        out.push_back(nullptr);
+        return out;
+    };
+    std::vector<char*> args = pointers(argv), env;
+    if (environment != nullptr) env = pointers(*environment);
+    pid_t pid = 0;
+    int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environment ? env.data() : environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0) throw std::system_error(error, std::generic_category(), "cannot run " + argv[0]);
+    write_end = rt::sys::Fd();  // ours closed: read() sees the end when the child's copies close
+
+    std::string output;
+    char buffer[4096];
+    for (;;) {
+        ssize_t got = ::read(read_end.get(), buffer, sizeof buffer);
+        if (got > 0) output.append(buffer, static_cast<std::size_t>(got));
+        else if (got == 0 || errno != EINTR) break;
+    }
+    ChildRun run;
+    while (::waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
+    }
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("result ", 0) == 0) run.result_line = line;
+        else run.other_output += line + "\n";
+    }
+    return run;
+}
+
+// Throws, with what the child said, unless it exited with 0 and a result.
+void require_success(const ChildRun& run, const std::string& what) {
+    if (run.ok() && !run.result_line.empty()) return;
+    throw std::runtime_error(fmt::format("{} failed (wait status {}):\n{}", what, run.status, run.other_output));
+}
+
+// Why strace cannot count system calls here, or nothing if it can: it may
+// be missing, or ptrace may be refused (in some containers).
+std::optional<std::string> why_strace_cannot() {
+    try {
+        ChildRun run = run_child({"strace", "-f", "-o", "/dev/null", "--", "true"});
+        if (run.ok()) return std::nullopt;
+        return "strace cannot trace here: " + run.other_output.substr(0, run.other_output.find('\n'));
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::no_such_file_or_directory) return "strace is not installed";
+        throw;
+    }
+}
+
+// The system calls that `example --measure ARGS...` makes,
+// by name, and "total": `strace -f -c` follows every thread and counts.
+Figures count_system_calls(const std::vector<std::string>& args) {
+    char path[] = "/tmp/rt-example-strace-XXXXXX";
+    int fd = ::mkstemp(path);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "mkstemp");
+    ::close(fd);
+    std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    std::vector<std::string> argv{"strace", "-f", "-c", "-o", path, "--", self, "--measure"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // In a sanitizer build, LeakSanitizer checks at exit by ptrace-ing the
+    // process's threads, which strace does already: it would fail. Here we
+    // count system calls, not leaks.
+    std::vector<std::string> environment;
+    for (char** variable = environ; *variable != nullptr; ++variable)
+        if (std::strncmp(*variable, "ASAN_OPTIONS=", 13) != 0) environment.emplace_back(*variable);
+    const char* asan_options = std::getenv("ASAN_OPTIONS");
+    environment.push_back(std::string("ASAN_OPTIONS=") + (asan_options ? asan_options : "") + ":detect_leaks=0");
+    ChildRun run = run_child(argv, &environment);
+
+    // strace's table: "% time, seconds, usecs/call, calls, [errors,] syscall".
+    Figures calls;
+    std::ifstream table(path);
+    for (std::string line; std::getline(table, line);) {
+        std::istringstream words(line);
+        std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+        if (w.size() >= 5 && std::isdigit(static_cast<unsigned char>(w[0][0]))) calls[w.back()] = std::stod(w[3]);
+    }
+    ::unlink(path);
+    require_success(run, "strace of example --measure " + args.at(0));
+    return calls;
+}
+
+
+// System calls per echo request of one stream: strace counts a run of
+// `count` requests per connection and a run of none (connecting and closing
+// alone); the difference, over the requests, is what one request costs.
+Figures system_calls_per_request(Side side, long count, std::uint16_t port) {
+    auto run = [&](long n) {
+        return count_system_calls({"echo", name(side), std::to_string(n), std::to_string(port)});
+    };
+    Figures none = run(0), some = run(count), per;
+    double requests = static_cast<double>(count) * connections;
+    for (const auto& [call, calls] : some) per[call] = (calls - none[call]) / requests;
+    return per;
+}
+
+double sum_of(const Figures& figures, std::initializer_list<const char*> calls) {
+    double sum = 0;
+    for (const char* call : calls)
+        if (auto found = figures.find(call); found != figures.end()) sum += found->second;
+    return sum;
+}
+
+// ---------------------------------------------------------------------------
+// The run.
+
+struct Column {
+    std::vector<Round> echo, get;
+};
+
+double med(const std::vector<Round>& rounds, double Round::*field) {
+    std::vector<double> values;
+    for (const Round& r : rounds) values.push_back(r.*field);
+    return median(values);
+}
+
+void print_row(const std::string& what, const std::string& epoll, const std::string& uring) {
+    fmt::print("{:<42} {:>10} {:>10}\n", what, epoll, uring);
+    std::fflush(stdout);
+}
+
+void measure(int rounds, double seconds) {
     unsigned cores = std::thread::hardware_concurrency();
     double load = 0;
     if (std::FILE* file = std::fopen("/proc/loadavg", "r")) {
         if (std::fscanf(file, "%lf", &load) != 1) load = 0;
         std::fclose(file);
     }
-    fmt::print("This machine has {} cores, and a load average of {:.2f} as the run starts (other programs' share).\n"
-               "Executor() is chapter 08's executor (the calling thread alone); Executor(1) and Executor(2)\n"
-               "steal work, with 1 and 2 worker threads. {} rounds, interleaved; medians.\n\n",
-               cores, load, rounds);
+    utsname kernel{};
+    ::uname(&kernel);
+    fmt::print("This machine has {} cores, and a load average of {:.2f} as the run starts; Linux {}.\n", cores, load,
+               kernel.release);
+    bool uring = rt::uring::available();
+    if (!uring) {
+        fmt::print("io_uring is not available here: {}.\nOnly the epoll stream runs.\n\n",
+                   rt::uring::unavailable_reason());
+    }
+    fmt::print("Both streams run on Executor(), chapter 06's one-thread loop; {} connections;\n"
+               "{} rounds of {:.1f} s, interleaved; medians.\n\n",
+               connections, rounds, seconds);
+
+    rt::EchoServer echo_server;
     Nginx nginx;
-    std::vector<Workload> workloads = {
-        {"spawn + join (ns per task)", "ns", false, {}},
-        {"ping-pong (round trips/s)", "/s", true, {}},
-        {"100,000 sleeps (ms late)", "ms", false, {}},
-        {"GET against nginx (requests/s)", "/s", true, {}},
-    };
-    const std::size_t executors[3] = {0, 1, 2};
+    Column column[2];
+    const Side sides[2] = {Side::epoll, Side::uring};
+    int runs = uring ? 2 : 1;
     for (int round = 0; round < rounds; ++round) {
-        for (int e = 0; e < 3; ++e) {
-            std::size_t workers = executors[e];
-            workloads[0].figures[e].push_back(on(workers, [&] { return spawn_join(tasks); }));
-            workloads[1].figures[e].push_back(on(workers, [&] { return ping_pong(20000); }));
-            workloads[2].figures[e].push_back(on(workers, [&] { return sleeps(100000); }));
-            if (nginx.ok()) workloads[3].figures[e].push_back(on(workers, [&] { return gets(nginx.url(), 32, 1000ms); }));
+        for (int s = 0; s < runs; ++s) {
+            column[s].echo.push_back(timed_round(sides[s], Workload::echo, echo_server.port(), seconds));
+            if (nginx.ok()) column[s].get.push_back(timed_round(sides[s], Workload::get, nginx.port(), seconds));
         }
     }
-    fmt::print("                                  Executor()  Executor(1)  Executor(2)\n");
-    for (const Workload& w : workloads) {
-        if (w.figures[0].empty()) continue;
-        const char* format = w.med(0) < 100 ? "{:11.2f}  {:11.2f}  {:11.2f}\n" : "{:11.0f}  {:11.0f}  {:11.0f}\n";
-        fmt::print("{:32}", w.name);
-        fmt::print(fmt::runtime(format), w.med(0), w.med(1), w.med(2));
-    }
-    if (!nginx.ok()) fmt::print("GET against nginx: not run: {}\n", nginx.problem());
 
-    auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
-    double speedup = workloads[0].med(1) / workloads[0].med(2);
+    auto figure = [&](int s, const std::vector<Round> Column::*rows, double Round::*field, const char* format) {
+        if (s >= runs || (column[s].*rows).empty()) return std::string("-");
+        return fmt::format(fmt::runtime(format), med(column[s].*rows, field));
+    };
+    print_row("", "epoll", "io_uring");
+    print_row("echo (requests/s)", figure(0, &Column::echo, &Round::per_second, "{:.0f}"),
+              figure(1, &Column::echo, &Round::per_second, "{:.0f}"));
+    print_row("echo p50 (us)", figure(0, &Column::echo, &Round::p50, "{:.0f}"),
+              figure(1, &Column::echo, &Round::p50, "{:.0f}"));
+    print_row("echo p99 (us)", figure(0, &Column::echo, &Round::p99, "{:.0f}"),
+              figure(1, &Column::echo, &Round::p99, "{:.0f}"));
+    if (nginx.ok()) {
+        print_row("GET against nginx (requests/s)", figure(0, &Column::get, &Round::per_second, "{:.0f}"),
+                  figure(1, &Column::get, &Round::per_second, "{:.0f}"));
+        print_row("GET p50 (us)", figure(0, &Column::get, &Round::p50, "{:.0f}"),
+                  figure(1, &Column::get, &Round::p50, "{:.0f}"));
+        print_row("GET p99 (us)", figure(0, &Column::get, &Round::p99, "{:.0f}"),
+                  figure(1, &Column::get, &Round::p99, "{:.0f}"));
+    } else {
+        fmt::print("GET against nginx: not run: {}\n", nginx.problem());
+    }
+    // The loop's own counts, in the timed rounds: strace (below) slows the
+    // program down, which makes the batches bigger than they are untraced.
+    print_row("epoll_wait per echo request (counted)", figure(0, &Column::echo, &Round::turns_per_request, "{:.2f}"),
+              figure(1, &Column::echo, &Round::turns_per_request, "{:.2f}"));
+    print_row("io_uring_enter per echo request (counted)", "-",
+              figure(1, &Column::echo, &Round::enters_per_request, "{:.2f}"));
+
+    // System calls per request, counted by strace in child processes.
+    std::optional<Figures> calls[2];
+    if (std::optional<std::string> why_not = why_strace_cannot()) {
+        fmt::print("system calls per echo request: not counted: {}\n", *why_not);
+    } else {
+        for (int s = 0; s < runs; ++s) calls[s] = system_calls_per_request(sides[s], 200, echo_server.port());
+        auto per = [&](int s, std::initializer_list<const char*> names) {
+            return calls[s] ? fmt::format("{:.2f}", sum_of(*calls[s], names)) : std::string("-");
+        };
+        std::initializer_list<const char*> io = {"read", "write", "recvfrom", "sendto", "recvmsg", "sendmsg"};
+        print_row("system calls per echo request (strace)", per(0, {"total"}), per(1, {"total"}));
+        print_row("  epoll_wait", per(0, {"epoll_wait"}), per(1, {"epoll_wait"}));
+        print_row("  read, write, recvfrom, sendto", per(0, io), per(1, io));
+        print_row("  io_uring_enter", per(0, {"io_uring_enter"}), per(1, {"io_uring_enter"}));
+    }
+
     fmt::print("\nTargets:\n");
-    fmt::print("  spawn + join, 2 workers against 1: {:.2f}x, at least 1.5x: {}\n", speedup, verdict(speedup >= 1.5));
-    for (const Workload& w : workloads) {
-        if (w.figures[0].empty()) continue;
-        if (&w == &workloads[2]) {
-            // Lateness is a small figure: within 10% of it, or within 1 ms.
-            double late1 = w.med(1), late0 = w.med(0);
-            fmt::print("  {}, Executor(1) against Executor(): {:.2f} ms against {:.2f}, within 10% or 1 ms: {}\n",
-                       w.name, late1, late0, verdict(late1 <= std::max(late0 * 1.1, late0 + 1)));
-            continue;
-        }
-        double slow = w.slowdown(1, 0);
-        fmt::print("  {}, Executor(1) against Executor(): {:.2f}x as slow, at most 1.10x: {}\n", w.name, slow,
-                   verdict(slow <= 1.10));
+    auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
+    if (!uring) {
+        fmt::print("  not judged: io_uring is not available here\n");
+        return;
     }
-
-    fmt::print("\nNot run here:\n");
-    bool asio = std::filesystem::exists("/usr/include/asio.hpp");
-    bool tokio = std::filesystem::exists("/usr/share/cargo/registry") &&
-                 std::any_of(std::filesystem::directory_iterator("/usr/share/cargo/registry"),
-                             std::filesystem::directory_iterator(), [](const auto& entry) {
-                                 return entry.path().filename().string().rfind("tokio-", 0) == 0;
-                             });
-    fmt::print("  Asio's thread pool: {}\n", asio ? "libasio-dev is installed, but this example has no Asio side yet"
-                                                 : "libasio-dev is not installed (sudo apt-get install libasio-dev)");
-    fmt::print("  Tokio's multi-thread runtime: {}\n",
-               tokio ? "librust-tokio-dev is installed, but this example has no Tokio side yet"
-                     : "librust-tokio-dev is not installed (sudo apt-get install librust-tokio-dev cargo)");
+    if (calls[0] && calls[1]) {
+        double e = sum_of(*calls[0], {"total"}), u = sum_of(*calls[1], {"total"});
+        fmt::print("  system calls per echo request, io_uring against epoll: {:.2f} against {:.2f}, fewer: {}\n", u, e,
+                   verdict(u < e));
+    }
+    double echo_ratio = med(column[1].echo, &Round::per_second) / med(column[0].echo, &Round::per_second);
+    fmt::print("  echo requests/s, io_uring against epoll: {:.2f}x (reported, not judged)\n", echo_ratio);
+    if (nginx.ok()) {
+        double get_ratio = med(column[1].get, &Round::per_second) / med(column[0].get, &Round::per_second);
+        fmt::print("  GET requests/s, io_uring against epoll: {:.2f}x (reported, not judged)\n", get_ratio);
+    }
 }
 
-// example --timeline: a small run to watch with scripts/tutor timeline 09: on
-// two workers, one task spawns eight tasks of 2 ms each; the other worker,
-// woken, steals half of them.
+// example --timeline: a small run to watch with scripts/tutor timeline 10:
+// the 32 echo clients on one thread, ten requests each, through the ring.
 void timeline_run() {
-    rt::Executor executor(2);
-    std::set<std::thread::id> threads = executor.block_on([]() -> rt::Async<std::set<std::thread::id>> {
-        auto parent = rt::spawn([]() -> rt::Async<std::set<std::thread::id>> {
-            std::vector<rt::JoinHandle<std::thread::id>> handles;
-            for (int i = 0; i < 8; ++i)
-                handles.push_back(rt::spawn([]() -> rt::Async<std::thread::id> {
-                    auto until = Clock::now() + 2ms;
-                    while (Clock::now() < until) {
-                    }
-                    co_return std::this_thread::get_id();
-                }()));
-            std::set<std::thread::id> threads;
-            for (auto& handle : handles) threads.insert(co_await handle);
-            co_return threads;
-        }());
-        co_return co_await parent;
-    }());
-    fmt::print("8 tasks of 2 ms, spawned by one task on 2 workers, ran on {} threads; {} steal(s)\n", threads.size(),
-               executor.pool()->steals());
+    if (!rt::uring::available()) {
+        fmt::print("io_uring is not available here: {}\n", rt::uring::unavailable_reason());
+        return;
+    }
+    rt::EchoServer server;
+    std::vector<double> latencies;
+    rt::Executor executor;
+    executor.block_on(run_clients(Side::uring, Workload::echo, server.port(), Clock::time_point::max(), 10, &latencies));
+    fmt::print("{} echo requests through the ring, {} io_uring_enter calls, {} loop turns\n", latencies.size(),
+               executor.driver().uring().enters(), executor.driver().turns());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    long tasks = 1000000;
     int rounds = 3;
+    double seconds = 1.0;
     try {
+        if (argc == 6 && std::strcmp(argv[1], "--measure") == 0 && std::strcmp(argv[2], "echo") == 0) {
+            Side side = std::strcmp(argv[3], "uring") == 0 ? Side::uring : Side::epoll;
+            return measure_child(side, std::atol(argv[4]), static_cast<std::uint16_t>(std::atoi(argv[5])));
+        }
         if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
             timeline_run();
             return 0;
         }
         for (int i = 1; i < argc; ++i) {
             auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
-            if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::max(16L, std::atol(next()));
-            else if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(next()));
+            if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(next()));
+            else if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::max(0.1, std::atof(next()));
             else {
-                fmt::print(stderr, "usage: {} [--tasks N] [--rounds N] | --timeline\n", argv[0]);
+                fmt::print(stderr, "usage: {} [--rounds N] [--seconds S] | --timeline\n", argv[0]);
                 return 2;
             }
         }
-        measure(tasks, rounds);
+        measure(rounds, seconds);
     } catch (const std::exception& e) {
         fmt::print(stderr, "example: {}\n", e.what());
         return 1;

@@ -16,6 +16,7 @@ int Driver::timeout_ms(std::optional<Timer::TimePoint> next, Timer::TimePoint no
     return left >= INT_MAX ? INT_MAX : static_cast<int>(left);
 }
 
+// ANCHOR: turn
 Reactor::Turn Driver::turn(int timeout_ms) {
     ++turns_;
     if (timeout_ms != 0) ++blocking_turns_;
@@ -25,6 +26,7 @@ Reactor::Turn Driver::turn(int timeout_ms) {
     timer_.fire_due();
     return turn;
 }
+// ANCHOR_END: turn
 
 void Driver::shut_down() noexcept {
     shut_down_.store(true, std::memory_order_release);

@@ -26,6 +26,7 @@ namespace rt::detail {
 //
 // Fields marked "ring" are guarded by the ring's mutex (Uring::mutex_): the
 // future and the thread reaping completions may be different threads.
+// ANCHOR: op
 struct Op {
     enum class Kind { connect, recv, send };
 
@@ -57,5 +58,6 @@ struct Op {
     // Ops alive in the process (tests look: an abandoned op lives until its completion).
     static inline std::atomic<long> live{0};
 };
+// ANCHOR_END: op
 
 }  // namespace rt::detail

@@ -27,6 +27,7 @@ class ConnectFuture;
 //
 // Move-only. It must outlive its read and write futures, as rt::TcpStream.
 // Destroying it closes the socket once no operation holds it.
+// ANCHOR: stream
 class TcpStream {
 public:
     // A future of the connected stream, as rt::TcpStream::connect: making it
@@ -55,6 +56,7 @@ public:
 
     const std::string& peer() const noexcept { return peer_; }
     int fd() const noexcept { return socket_->get(); }  // tests look
+    // ANCHOR_END: stream
 
 private:
     friend class ConnectFuture;
