@@ -144,6 +144,6 @@ TEST_SUITE("given: chapter 10") {
         CHECK_THROWS_AS(driver.uring().start(receive_on_a_pair(&theirs)), std::logic_error);
         auto connect = rt::uring::TcpStream::connect("127.0.0.1:1");
         rt::Context cx(rt::Waker::noop());
-        CHECK_THROWS_AS(connect.poll(cx), std::logic_error);
+        CHECK_THROWS_AS((void)connect.poll(cx), std::logic_error);
     }
 }
