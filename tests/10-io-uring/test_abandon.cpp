@@ -90,22 +90,22 @@ TEST_SUITE("ex2: Uring::abandon: cancel in flight, keep the buffer until the com
     TEST_CASE("abandoning an operation that is not in flight (never started, or completed) submits nothing") {
         if (!test::uring_or_skip()) return;
         rt::detail::Driver driver;
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-        rt::sys::Fd theirs(fds[1]);
-        auto op = std::make_shared<rt::detail::Op>(rt::detail::Op::Kind::recv, std::make_shared<rt::sys::Fd>(fds[0]));
-        op->buffer.resize(64);
-        driver.uring().abandon(op);  // never started
-        driver.uring().start(op);
-        test::write_fully(theirs.get(), "done");
-        turn_until_idle(driver);
-        REQUIRE(op->done);
-        driver.uring().abandon(op);  // completed
-        driver.turn(0);
+        rt::Context cx(rt::Waker::noop());
+        Receive receive = start_receive(driver.uring(), cx);  // opens the ring
+        auto never_started =
+            std::make_shared<rt::detail::Op>(rt::detail::Op::Kind::recv, std::make_shared<rt::sys::Fd>());
+        driver.uring().abandon(never_started);
+        driver.uring().flush();
         INFO("only the receive was submitted: a cancel of nothing is a submission for nothing");
         CHECK(driver.uring().submissions() == 1);
+        test::write_fully(receive.theirs.get(), "done");
+        turn_until_idle(driver);
+        REQUIRE(receive.op->done);
+        driver.uring().abandon(receive.op);  // completed
+        driver.turn(0);
+        CHECK(driver.uring().submissions() == 1);
         CHECK(driver.uring().completions() == 1);
-        CHECK(op->result == 4);
+        CHECK(receive.op->result == 4);
     }
 
     TEST_CASE("abandoned before it was submitted: the receive and its cancel go in one batch") {
