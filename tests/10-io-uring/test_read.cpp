@@ -112,7 +112,7 @@ TEST_SUITE("ex3: TcpStream::Read::poll: start once, then give back the count and
         });
         std::string got;
         try {
-            got = rt::block_on(rt::timeout(20s, read_all(std::move(pair.ours), 16 * 1024)));
+            got = rt::block_on(rt::timeout(8s, read_all(std::move(pair.ours), 16 * 1024)));
         } catch (...) {
             writer.join();
             throw;

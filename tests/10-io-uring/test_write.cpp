@@ -127,7 +127,7 @@ TEST_SUITE("ex4: TcpStream::WriteAll::poll: send the rest until every byte is se
         std::string got;
         std::thread reader([&got, fd = pair.theirs.get()] { got = drain(fd); });
         try {
-            rt::block_on(rt::timeout(10s, write_then_close(std::move(pair.ours), sent)));
+            rt::block_on(rt::timeout(8s, write_then_close(std::move(pair.ours), sent)));
         } catch (...) {
             reader.join();  // our end closed with the stream: the reader sees the end
             throw;
@@ -148,7 +148,7 @@ TEST_SUITE("ex4: TcpStream::WriteAll::poll: send the rest until every byte is se
         if (!test::uring_or_skip()) return;
         rt::EchoServer server;
         const std::string sent = test::pattern(4 << 20);
-        std::string got = rt::block_on(rt::timeout(20s, echo(server.port(), sent, 16 * 1024)));
+        std::string got = rt::block_on(rt::timeout(8s, echo(server.port(), sent, 16 * 1024)));
         CHECK(got.size() == sent.size());
         CHECK(got == sent);
     }
@@ -157,7 +157,7 @@ TEST_SUITE("ex4: TcpStream::WriteAll::poll: send the rest until every byte is se
         if (!test::uring_or_skip()) return;
         rt::DelayServer server;
         auto start = std::chrono::steady_clock::now();
-        int answered = rt::block_on(rt::timeout(20s, many_delayed_gets(server.port(), 200, 300)));
+        int answered = rt::block_on(rt::timeout(8s, many_delayed_gets(server.port(), 200, 300)));
         auto took = std::chrono::steady_clock::now() - start;
         CHECK(answered == 200);
         INFO("took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
@@ -169,7 +169,7 @@ TEST_SUITE("ex4: TcpStream::WriteAll::poll: send the rest until every byte is se
         if (!test::uring_or_skip()) return;
         rt::EchoServer server;
         rt::Executor executor(2);
-        int good = executor.block_on(rt::timeout(20s, echoes_on_every_worker(server.port(), 16, 20)));
+        int good = executor.block_on(rt::timeout(8s, echoes_on_every_worker(server.port(), 16, 20)));
         CHECK(good == 16 * 20);
     }
 }
