@@ -103,6 +103,15 @@ rt::Async<int> echoes_on_every_worker(std::uint16_t port, int tasks, int rounds)
     co_return good;
 }
 
+// Races a write_all of `bytes` against a sleep that is over at once: the
+// write is dropped after its first poll, with its first send in flight.
+rt::Async<void> write_dropped(rt::sys::Fd ours, std::string bytes) {
+    rt::uring::TcpStream stream = rt::uring::TcpStream::adopt(std::move(ours), "the test's peer");
+    auto raced = co_await rt::select(stream.write_all(std::move(bytes)), rt::sleep(0ms));
+    CHECK(raced.index() == 1);
+    co_await rt::sleep(20ms);  // the cancel, or the send, completes meanwhile
+}
+
 rt::Async<int> write_after_reset(rt::sys::Fd ours, rt::sys::Fd theirs) {
     rt::uring::TcpStream stream = rt::uring::TcpStream::adopt(std::move(ours), "the test's peer");
     test::reset(std::move(theirs));
@@ -135,6 +144,25 @@ TEST_SUITE("ex4: TcpStream::WriteAll::poll: send the rest until every byte is se
         reader.join();
         CHECK(got.size() == sent.size());
         CHECK(got == sent);
+    }
+
+    TEST_CASE("a write_all dropped in flight stops: what the kernel had not taken is never sent") {
+        if (!test::uring_or_skip()) return;
+        SendLimit limit(1000);
+        test::TcpPair pair = test::tcp_pair();
+        const std::string sent = test::pattern(100 * 1000);
+        std::string got;
+        std::thread reader([&got, fd = pair.theirs.get()] { got = drain(fd); });
+        try {
+            rt::block_on(rt::timeout(8s, write_dropped(std::move(pair.ours), sent)));
+        } catch (...) {
+            reader.join();
+            throw;
+        }
+        reader.join();
+        INFO("at most the one send that was in flight: " << got.size() << " bytes");
+        CHECK(got.size() <= 1000);
+        CHECK(got == sent.substr(0, got.size()));
     }
 
     TEST_CASE("a reset peer: write_all throws std::system_error (EPIPE or ECONNRESET), naming the peer") {
