@@ -149,13 +149,13 @@ rt::Async<void> gets_uring(std::uint16_t port, Clock::time_point until, std::vec
 
 enum class Workload { echo, get };
 
-// `connections` clients of one workload on one stream, in tasks of the
+// `clients` clients of one workload on one stream, in tasks of the
 // executor running this; every latency in *latencies.
 rt::Async<void> run_clients(Side side, Workload workload, std::uint16_t port, Clock::time_point until, long count,
-                            std::vector<double>* latencies) {
-    std::vector<std::vector<double>> each(connections);
+                            std::vector<double>* latencies, int clients = connections) {
+    std::vector<std::vector<double>> each(static_cast<std::size_t>(clients));
     std::vector<rt::JoinHandle<void>> handles;
-    for (int i = 0; i < connections; ++i) {
+    for (int i = 0; i < clients; ++i) {
         if (workload == Workload::echo)
             handles.push_back(side == Side::epoll ? rt::spawn(echo_epoll(port, until, count, &each[i]))
                                                   : rt::spawn(echo_uring(port, until, count, &each[i])));
@@ -539,7 +539,7 @@ void measure(int rounds, double seconds) {
 }
 
 // example --timeline: a small run to watch with scripts/tutor timeline 10:
-// the 32 echo clients on one thread, ten requests each, through the ring.
+// four echo clients on one thread, five requests each, through the ring.
 void timeline_run() {
     if (!rt::uring::available()) {
         fmt::print("io_uring is not available here: {}\n", rt::uring::unavailable_reason());
@@ -548,7 +548,8 @@ void timeline_run() {
     rt::EchoServer server;
     std::vector<double> latencies;
     rt::Executor executor;
-    executor.block_on(run_clients(Side::uring, Workload::echo, server.port(), Clock::time_point::max(), 10, &latencies));
+    executor.block_on(
+        run_clients(Side::uring, Workload::echo, server.port(), Clock::time_point::max(), 5, &latencies, 4));
     fmt::print("{} echo requests through the ring, {} io_uring_enter calls, {} loop turns\n", latencies.size(),
                executor.driver().uring().enters(), executor.driver().turns());
 }
