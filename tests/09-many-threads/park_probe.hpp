@@ -18,7 +18,7 @@ struct FakeTasks {
     explicit FakeTasks(std::size_t n) {
         for (std::size_t i = 0; i < n; ++i)
             tasks.push_back(std::make_unique<rt::detail::TaskHeader>(
-                nullptr, rt::make_arc<rt::detail::Scheduler>(), 0u, 1u));
+                nullptr, rt::make_arc<rt::detail::SchedulerShare>(rt::make_arc<rt::detail::Scheduler>()), 0u, 1u));
     }
     rt::detail::TaskHeader* operator[](std::size_t i) { return tasks[i].get(); }
     // Which of ours `task` is, or -1.

@@ -10,6 +10,7 @@
 
 #include "mt_helpers.hpp"
 #include "park_probe.hpp"
+#include "poll_helpers.hpp"
 #include "props/delay_server.hpp"
 #include "rt.hpp"
 #include "threads.hpp"
@@ -83,6 +84,15 @@ rt::Async<std::string> get_bodies(rt::DelayServer* server) {
     std::string bodies = own.body;
     for (auto& handle : handles) bodies += "," + (co_await handle).body;
     co_return bodies;
+}
+
+// Spawns 100 children and awaits them one by one, in order.
+rt::Async<int> join_in_order(std::atomic<int>* counter) {
+    std::vector<rt::JoinHandle<int>> handles;
+    for (int i = 0; i < 100; ++i) handles.push_back(rt::spawn(test::Count{counter, 1}));
+    int sum = 0;
+    for (auto& handle : handles) sum += co_await handle;
+    co_return sum;
 }
 
 }  // namespace
@@ -195,6 +205,18 @@ TEST_SUITE("ex4: park: register as a sleeper, look once more, sleep until notifi
         INFO("a future destroyed while a worker polled it");
         CHECK_FALSE(bad.load());
         CHECK(test::thread_count() == before);
+    }
+
+    TEST_CASE("a task awaiting 100 children in turn is polled a few times, not once per child") {
+        REQUIRE(test::park_works());
+        rt::Executor executor(1);
+        std::atomic<int> counter{0};
+        int polls = 0;  // written by the worker only; read after the handle is awaited
+        auto parent = executor.spawn(test::Counted<rt::Async<int>>{join_in_order(&counter), &polls});
+        CHECK(test::bounded("join in order", [&] { return executor.block_on(std::move(parent)); }) == 100);
+        INFO("a JoinHandle's wake puts the parent behind the children still queued, not in the LIFO slot;"
+             " in the slot, it would run after each child, only to wait for the next: about 100 polls");
+        CHECK(polls <= 5);
     }
 
     TEST_CASE("Executor(1) has one thread of its own; Executor() none") {
