@@ -71,14 +71,17 @@ void Executor::leave() noexcept {
 }
 
 Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()), driver_(std::make_shared<detail::Driver>()) {
+    shares_.push_back(make_arc<detail::SchedulerShare>(scheduler_));
     driver_->reactor().watch_signal(scheduler_->signal().fd());
 }
 
 Executor::Executor(std::size_t workers)
     : scheduler_(make_arc<detail::Scheduler>(workers)),
       driver_(std::make_shared<detail::Driver>()),
-      shards_(std::make_unique<LiveShard[]>(live_shards)) {
+      live_shards_(workers + 1),
+      shards_(std::make_unique<LiveShard[]>(live_shards_)) {
     if (workers == 0) throw std::invalid_argument("rt::Executor: at least one worker");
+    for (std::size_t i = 0; i < live_shards_; ++i) shares_.push_back(make_arc<detail::SchedulerShare>(scheduler_));
     detail::Pool& pool = *scheduler_->pool();
     pool.attach(driver_.get());
     driver_->reactor().watch_signal(pool.signal_fd());
@@ -134,7 +137,7 @@ Executor::~Executor() {
         pool->shut_down();
         for (std::thread& thread : threads_) thread.join();
         // No worker runs: the shards' lists are ours. One list, as Executor()'s.
-        for (std::size_t i = 0; i < live_shards; ++i) {
+        for (std::size_t i = 0; i < live_shards_; ++i) {
             while (detail::TaskHeader* task = shards_[i].head) {
                 shards_[i].head = task->next_live;
                 task->prev_live = task->next_live = nullptr;
@@ -201,15 +204,15 @@ void Executor::link(detail::TaskHeader* task) noexcept {
     ++live_count_;
 }
 
-Executor::LiveShard& Executor::shard_of(const detail::TaskHeader* task) const noexcept {
-    // Tasks are allocations of 100 bytes or more: the bits above the 64s
-    // tell neighbours apart, so tasks spawned in a row land in different shards.
-    return shards_[(reinterpret_cast<std::uintptr_t>(task) >> 6) % live_shards];
+std::size_t Executor::spawn_home() const noexcept {
+    std::size_t index = 0;
+    if (pool() != nullptr && detail::Pool::current(&index) == pool()) return index;
+    return shares_.size() - 1;
 }
 
 void Executor::link_shared(detail::TaskHeader* task) noexcept {
     LiveShard& shard = shard_of(task);
-    std::lock_guard lock(shard.mutex);
+    std::lock_guard guard(shard.spin);
     task->next_live = shard.head;
     if (shard.head != nullptr) shard.head->prev_live = task;
     shard.head = task;
@@ -218,7 +221,7 @@ void Executor::link_shared(detail::TaskHeader* task) noexcept {
 
 void Executor::unlink_shared(detail::TaskHeader* task) noexcept {
     LiveShard& shard = shard_of(task);
-    std::lock_guard lock(shard.mutex);
+    std::lock_guard guard(shard.spin);
     if (task->prev_live != nullptr) task->prev_live->next_live = task->next_live;
     else shard.head = task->next_live;
     if (task->next_live != nullptr) task->next_live->prev_live = task->prev_live;
@@ -229,8 +232,8 @@ void Executor::unlink_shared(detail::TaskHeader* task) noexcept {
 std::size_t Executor::live_tasks() const noexcept {
     if (pool() == nullptr || threads_.empty()) return live_count_;
     std::size_t count = 0;
-    for (std::size_t i = 0; i < live_shards; ++i) {
-        std::lock_guard lock(shards_[i].mutex);
+    for (std::size_t i = 0; i < live_shards_; ++i) {
+        std::lock_guard guard(shards_[i].spin);
         count += shards_[i].count;
     }
     return count;
@@ -341,6 +344,11 @@ void Executor::complete(detail::TaskHeader* task) {
     if (!(state & handle)) {
         task->vtable->destroy_output(task);  // nobody will take it
     } else if (state & join_waker) {
+        // Executor(n): the task awaiting this one goes behind the others,
+        // not in the LIFO slot. A parent awaiting its children one by one
+        // would otherwise run after each child (only to wait for the next),
+        // and spawn + join would poll twice per task (a test counts them).
+        detail::Pool::WakeBehind behind;
         wake_join_waker(task);
     }
     detail::release(task, 2);  // the queue's reference and the live list's

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <utility>
 
+#include "arc.hpp"
 #include "loop_signal.hpp"
 
 namespace rt::detail {
@@ -93,6 +95,20 @@ private:
 
     // Written and closed under mutex_ only: no write after the close.
     mutable LoopSignal signal_;
+};
+
+// What a task holds to reach its scheduler: a share of it, with a reference
+// count of its own. Executor(n) has one share per worker, and one for tasks
+// spawned elsewhere; Executor() has one. A task takes a reference to the
+// share of the worker that spawns it, and mostly gives it back on that
+// worker, so the count's cache line stays in that core's cache. With one
+// count for all, each spawn and each free would pull the line from the
+// other core: a profile of a two-worker spawn + join had its two hottest
+// functions waiting there (see the book). Each share holds the scheduler, so
+// a late wake still never finds it gone.
+struct alignas(64) SchedulerShare {
+    explicit SchedulerShare(Arc<Scheduler> s) noexcept : scheduler(std::move(s)) {}
+    Arc<Scheduler> scheduler;
 };
 
 // Marks the calling thread as running a scheduler's executor, for as long

@@ -27,7 +27,7 @@ void schedule(TaskHeader* task) {
         stress::point();
         // Idle: queue it. The queue holds a reference until the task is run.
         task->refs.fetch_add(1, std::memory_order_relaxed);
-        if (!task->scheduler->push(task)) release(task);  // the executor is gone
+        if (!task->scheduler->scheduler->push(task)) release(task);  // the executor is gone
         return;
     }
 }

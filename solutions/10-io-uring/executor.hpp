@@ -20,6 +20,7 @@
 #include "join_handle.hpp"
 #include "pool.hpp"
 #include "scheduler.hpp"
+#include "spin_lock.hpp"
 #include "stress.hpp"
 #include "task.hpp"
 #include "trace.hpp"
@@ -163,28 +164,36 @@ private:
     void link(detail::TaskHeader* task) noexcept;
     void unlink(detail::TaskHeader* task) noexcept;
     // Executor(n): the live list is split into shards, each under its own
-    // lock, chosen by the task's address: any worker spawns and completes
-    // tasks, and one lock for all of them would be taken twice per task by
-    // every worker (Tokio shards its list of owned tasks the same way).
-    struct LiveShard {
-        std::mutex mutex;
-        detail::TaskHeader* head = nullptr;  // guarded by mutex
-        std::size_t count = 0;               // guarded by mutex
+    // lock: one per worker, for the tasks it spawns, and one for tasks
+    // spawned from outside. Any worker may complete a task, so the lock
+    // stays; but a task mostly completes on the worker that spawned it,
+    // whose shard's cache line then never leaves its core. (One lock for
+    // all, or shards picked by address, would send the line from core to
+    // core twice per task: chapter 09's book says why.)
+    struct alignas(64) LiveShard {
+        mutable detail::SpinLock spin;
+        detail::TaskHeader* head = nullptr;  // guarded by spin
+        std::size_t count = 0;               // guarded by spin
     };
-    static constexpr std::size_t live_shards = 64;
-    LiveShard& shard_of(const detail::TaskHeader* task) const noexcept;
+    LiveShard& shard_of(const detail::TaskHeader* task) const noexcept { return shards_[task->live_shard]; }
+    // Where a task spawned on this thread belongs: the spawning worker's
+    // share of the scheduler and shard of the live list, or the last ones
+    // when spawned from elsewhere. (Executor(): 0.)
+    std::size_t spawn_home() const noexcept;
     void link_shared(detail::TaskHeader* task) noexcept;
     void unlink_shared(detail::TaskHeader* task) noexcept;
     Executor& enter();
     void leave() noexcept;
 
     Arc<detail::Scheduler> scheduler_;
+    std::vector<Arc<detail::SchedulerShare>> shares_;  // see SchedulerShare: workers + 1, or 1
     // Shared with every leaf future polled here (they check that it runs).
     std::shared_ptr<detail::Driver> driver_;
     // The list of live tasks, for the destructor: the running thread's, or
     // while none runs, whoever holds mutex_.
     detail::TaskHeader* live_ = nullptr;
     std::size_t live_count_ = 0;
+    std::size_t live_shards_ = 0;          // Executor(n): workers + 1
     std::unique_ptr<LiveShard[]> shards_;  // Executor(n) only
     std::mutex mutex_;  // guards the two below, and the list while none runs
     std::thread::id runner_;  // the thread inside block_on or run_until_idle...
@@ -196,7 +205,9 @@ template <Future F>
 JoinHandle<typename F::Output> Executor::spawn(F future) {
     using namespace detail::task_state;
     // Three references: the live list, the ready queue, the JoinHandle.
-    auto* task = new detail::Task<F>(std::move(future), scheduler_, scheduled | handle, 3);
+    std::size_t home = spawn_home();
+    auto* task = new detail::Task<F>(std::move(future), shares_[home], scheduled | handle, 3);
+    task->live_shard = static_cast<std::uint32_t>(home);
     JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
     trace::event(trace::Kind::spawn, task);
     enqueue(task);

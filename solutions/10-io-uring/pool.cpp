@@ -13,7 +13,11 @@ namespace rt::detail {
 namespace {
 thread_local Pool* current_pool = nullptr;
 thread_local std::size_t current_index = 0;
+thread_local bool wake_behind = false;
 }  // namespace
+
+Pool::WakeBehind::WakeBehind() noexcept : previous_(std::exchange(wake_behind, true)) {}
+Pool::WakeBehind::~WakeBehind() { wake_behind = previous_; }
 
 WorkerThread::WorkerThread(Pool& pool, std::size_t index) noexcept
     : previous_pool_(current_pool), previous_index_(current_index) {
@@ -74,7 +78,7 @@ bool Pool::push(TaskHeader* task, bool yield) {
         // executor's destructor drains its queues after joining it. (Refused
         // here, a task woken during its own last poll would be in no queue,
         // holding the queue's reference for ever.)
-        push_local(*workers_[index], task, yield);
+        push_local(*workers_[index], task, yield || wake_behind);
         return true;
     }
     if (!push_inject(task)) return false;
@@ -219,6 +223,10 @@ bool Pool::transition_to_searching(Worker& worker) {
 }
 
 void Pool::notify_parked() {
+    // The only worker, awake and asking: there is nobody else to wake, and
+    // no other thread can be registering as a sleeper. (Saves the fence
+    // below on every spawn of a one-worker pool.)
+    if (workers_.size() == 1 && current() == this && unparked_.load(std::memory_order_relaxed) == 1) return;
     // seq_cst fence: the task pushed before this must be visible to a worker
     // that registers as a sleeper after our look at the counts (it looks at
     // the queues after registering): one of the two sees the other.

@@ -123,6 +123,19 @@ public:
     // The pool and worker index this thread runs as, or null.
     static Pool* current(std::size_t* index = nullptr) noexcept;
 
+    // While one exists, wakes on this thread queue the task at the back of
+    // this worker's ring, as a yield does, instead of in its LIFO slot.
+    class WakeBehind {
+    public:
+        WakeBehind() noexcept;
+        ~WakeBehind();
+        WakeBehind(const WakeBehind&) = delete;
+        WakeBehind& operator=(const WakeBehind&) = delete;
+
+    private:
+        bool previous_;
+    };
+
 private:
     friend class WorkerThread;
 

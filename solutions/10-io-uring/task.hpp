@@ -40,7 +40,8 @@ struct TaskVTable {
 
 // The part of every task that does not depend on its future's type.
 struct TaskHeader {
-    TaskHeader(const TaskVTable* vt, Arc<Scheduler> sched, std::uint32_t initial_state, std::uint32_t initial_refs)
+    TaskHeader(const TaskVTable* vt, Arc<SchedulerShare> sched, std::uint32_t initial_state,
+               std::uint32_t initial_refs)
         : vtable(vt), state(initial_state), refs(initial_refs), scheduler(std::move(sched)) {}
 
     const TaskVTable* vtable;
@@ -51,7 +52,8 @@ struct TaskHeader {
     TaskHeader* next_ready = nullptr;  // link in a TaskQueue
     TaskHeader* prev_live = nullptr;   // links in the executor's list of live tasks
     TaskHeader* next_live = nullptr;
-    Arc<Scheduler> scheduler;
+    std::uint32_t live_shard = 0;      // Executor(n): the shard of the live list it is in
+    Arc<SchedulerShare> scheduler;     // ->scheduler is the Scheduler
     std::optional<Waker> join_waker;   // see task_state::join_waker
 };
 
@@ -85,7 +87,7 @@ class Task final : public TaskHeader {
 public:
     using Output = ValueOr<typename F::Output>;
 
-    Task(F future, Arc<Scheduler> sched, std::uint32_t initial_state, std::uint32_t initial_refs)
+    Task(F future, Arc<SchedulerShare> sched, std::uint32_t initial_state, std::uint32_t initial_refs)
         : TaskHeader(&vtable_, std::move(sched), initial_state, initial_refs) {
         new (&future_) F(std::move(future));
     }
