@@ -12,6 +12,9 @@ Before pandoc sees a chapter, its Markdown is expanded here:
                              (a chapter without it gets the section appended at its end)
   ```{.output example="01-block-on"}
   ```                        sample output of a chapter's example (scripts/check compares its shape)
+  ```{.bench workloads="spawn hop" programs="course-04 asio tokio"}
+  ```                        a table of the side-by-side bench's figures, from book/bench.json (what
+                             `scripts/bench --save` measured), with the date and the machine
 
 A missing file or anchor, an empty snippet, an unknown exercise, or a C++ block
 of more than three lines pasted instead of included stops the build with an error.
@@ -38,6 +41,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bench
 import book_timelines
 import compare
 import course
@@ -232,6 +236,13 @@ def expand(text: str, where: str, chapter: Chapter | None, chapters: list[Chapte
                 out += code_block(included_lines(attrs, here), lang, {"file": shown_path(attrs)})
             elif braced and "example" in attrs:
                 out += code_block(body, ["output"])
+            elif braced and "bench" in classes:
+                if any(b.strip() for b in body):
+                    raise BookError(f"{here}: a bench block must be empty")
+                try:
+                    out += bench.book_table(attrs, here)
+                except bench.BenchError as err:
+                    raise BookError(str(err)) from None
             else:
                 check_pasted(classes, body, here)
                 out += lines[i:end + 1]

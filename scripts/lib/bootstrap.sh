@@ -4,8 +4,11 @@
 # strace: chapter 06's example counts the system calls of each runtime with it.
 LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz strace liburing-dev)
 # The check adds clang (with its sanitizer runtimes), Chromium with its driver and
-# Selenium for the book's browser check, and git for the tutor's own tests.
-CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git)
+# Selenium for the book's browser check, git for the tutor's own tests, and the
+# side-by-side bench's peers (scripts/bench --quick runs them all): Asio, libuv,
+# Tokio and smol with Debian's cargo, wrk, and nginx to serve them.
+CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git
+    libasio-dev libuv1-dev cargo librust-tokio-dev librust-smol-dev wrk nginx)
 
 missing_packages() {
     local pkg

@@ -357,6 +357,17 @@ FUZZ_CHAPTER = "05-epoll-reactor"  # the chapter whose http.cpp the harness pars
 FUZZ_SECONDS = 60
 
 
+def bench_item(report: Report) -> None:
+    """scripts/bench --quick in the gcc build: every program of the side-by-side bench builds, and runs every
+    workload it supports (the figures, at a hundredth of the counts, are not judged)."""
+    gcc = builds.check_configs()[0]
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "lib" / "bench.py"), "--quick", "--strict",
+                           "--build", str(gcc.directory)], capture_output=True, text=True)
+    report.item("the side-by-side bench: every program (the course's chapters 04 on, Asio, libuv, Tokio, smol, "
+                "wrk) runs every workload it supports (scripts/bench --quick)", proc.returncode == 0,
+                proc.stdout[-3000:] + proc.stderr[-2000:])
+
+
 def fuzz_item(report: Report) -> None:
     """tests/fuzz: ResponseParser under libFuzzer, ASan and UBSan (clang) for a minute, from the committed
     seeds; new inputs go to build-check/fuzz/corpus, never into the seeds. Any crash or hang fails."""
@@ -471,6 +482,10 @@ def main(argv: list[str]) -> int:
                 cost_item(report, config, chapter)
             if config.name == "gcc" and build_item(report, config, chapter, "chapters"):
                 stub_items(report, config, chapter)
+
+    if not args.chapter:
+        report.section("the side-by-side bench")
+        bench_item(report)
 
     report.section("exercises held to account: the right answer passes, wrong answers fail")
     accountable_items(report, selected, sanitizers=not args.quick)
