@@ -1,5 +1,5 @@
 // Driver: what the loop waits on when it has nothing to run: the reactor's
-// epoll, the timer's heap and the io_uring ring, owned by one executor.
+// epoll, the timer's wheel (or heap) and the io_uring ring, owned by one executor.
 #pragma once
 
 #include <atomic>
@@ -22,7 +22,7 @@ namespace rt::detail {
 // std::logic_error, and destroying it is safe.
 class Driver {
 public:
-    Driver() = default;
+    explicit Driver(Timer::Kind timers = Timer::Kind::heap) : timer_(Timer::Clock::now, timers) {}
     Driver(const Driver&) = delete;
     Driver& operator=(const Driver&) = delete;
 

@@ -70,14 +70,19 @@ void Executor::leave() noexcept {
     --depth_;
 }
 
-Executor::Executor() : scheduler_(make_arc<detail::Scheduler>()), driver_(std::make_shared<detail::Driver>()) {
+Executor::Executor() : Executor(Tuning::from_environment()) {}
+
+Executor::Executor(Tuning tuning)
+    : scheduler_(make_arc<detail::Scheduler>(0, tuning.task_slab)),
+      driver_(std::make_shared<detail::Driver>(tuning.timer_wheel ? Timer::Kind::wheel : Timer::Kind::heap)) {
     shares_.push_back(make_arc<detail::SchedulerShare>(scheduler_));
     driver_->reactor().watch_signal(scheduler_->signal().fd());
 }
 
 Executor::Executor(std::size_t workers)
     : scheduler_(make_arc<detail::Scheduler>(workers)),
-      driver_(std::make_shared<detail::Driver>()),
+      driver_(std::make_shared<detail::Driver>(Tuning::from_environment().timer_wheel ? Timer::Kind::wheel
+                                                                                       : Timer::Kind::heap)),
       live_shards_(workers + 1),
       shards_(std::make_unique<LiveShard[]>(live_shards_)) {
     if (workers == 0) throw std::invalid_argument("rt::Executor: at least one worker");

@@ -24,6 +24,7 @@
 #include "stress.hpp"
 #include "task.hpp"
 #include "trace.hpp"
+#include "tuning.hpp"
 
 namespace rt {
 
@@ -49,7 +50,10 @@ Executor* current_executor() noexcept;
 // spawns may come from any thread.
 class Executor {
 public:
+    // Executor(Tuning::from_environment()).
     Executor();
+    // One thread, with chapter 11's optimisations as `tuning` says.
+    explicit Executor(Tuning tuning);
     // n worker threads (n >= 1; 0 throws std::invalid_argument), started here.
     explicit Executor(std::size_t workers);
     // Destroys every task that has not completed: their futures' destructors
@@ -206,7 +210,7 @@ JoinHandle<typename F::Output> Executor::spawn(F future) {
     using namespace detail::task_state;
     // Three references: the live list, the ready queue, the JoinHandle.
     std::size_t home = spawn_home();
-    auto* task = new detail::Task<F>(std::move(future), shares_[home], scheduled | handle, 3);
+    auto* task = detail::Task<F>::make(std::move(future), shares_[home], scheduled | handle, 3);
     task->live_shard = static_cast<std::uint32_t>(home);
     JoinHandle<typename F::Output> result(task);  // should enqueue throw, its destructor detaches
     trace::event(trace::Kind::spawn, task);

@@ -17,14 +17,17 @@
 #include "join.hpp"
 #include "arc.hpp"
 #include "arc_waker.hpp"
-// the loop's parts: system calls, the timer heap, the epoll reactor, and the
+// the loop's parts: system calls, the timer wheel and heap, the epoll reactor, and the
 // driver that holds both, woken across threads through an eventfd
 #include "sys.hpp"
+#include "timer_wheel.hpp"
 #include "timer.hpp"
 #include "reactor.hpp"
 #include "driver.hpp"
 #include "loop_signal.hpp"
 // tasks: the executor that runs the loop, and block_on on a fresh one
+#include "tuning.hpp"
+#include "task_slab.hpp"
 #include "block_on.hpp"
 #include "trace.hpp"
 #include "cancelled.hpp"

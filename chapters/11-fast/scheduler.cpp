@@ -41,7 +41,9 @@ const Scheduler* ExecutorThread::current() noexcept { return current_scheduler; 
 
 bool Scheduler::on_executor_thread() const noexcept { return current_scheduler == this; }
 
-Scheduler::Scheduler(std::size_t workers) : pool_(workers > 0 ? std::make_unique<Pool>(workers) : nullptr) {}
+Scheduler::Scheduler(std::size_t workers, bool slab)
+    : pool_(workers > 0 ? std::make_unique<Pool>(workers) : nullptr),
+      slab_(slab && workers == 0 ? std::make_unique<TaskSlab>() : nullptr) {}
 
 Scheduler::~Scheduler() = default;
 

@@ -9,6 +9,7 @@
 
 #include "arc.hpp"
 #include "loop_signal.hpp"
+#include "task_slab.hpp"
 
 namespace rt::detail {
 
@@ -40,13 +41,16 @@ class Scheduler {
 public:
     // workers == 0: the one-thread executor of chapter 08 (the queues
     // above). Otherwise a Pool of that many workers holds the queues.
-    explicit Scheduler(std::size_t workers = 0);
+    // slab: Executor() only, its tasks' memory comes from a TaskSlab.
+    explicit Scheduler(std::size_t workers = 0, bool slab = false);
     ~Scheduler();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
 
     // The many-thread executor's pool, or null for the one-thread executor.
     Pool* pool() const noexcept { return pool_.get(); }
+    // The slab of the one-thread executor's tasks, or null (Executor(n), or turned off).
+    TaskSlab* slab() const noexcept { return slab_.get(); }
 
     // Queues a task that a wake has just marked SCHEDULED. Returns false, and
     // queues nothing, once the executor is closed.
@@ -80,6 +84,9 @@ public:
 
 private:
     std::unique_ptr<Pool> pool_;
+    // Outlives every task: each holds the scheduler, and gives its block
+    // back before it lets go (see Task::deallocate).
+    std::unique_ptr<TaskSlab> slab_;
 
     // Mutable: an Arc shares the scheduler, and its methods are
     // safe to call through that shared (const) access.

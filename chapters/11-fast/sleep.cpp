@@ -6,7 +6,8 @@
 
 namespace rt {
 
-Sleep::Sleep(Sleep&& other) : entry_(other.entry_.deadline), done_(other.done_) {
+Sleep::Sleep(Sleep&& other) : entry_(other.entry_.deadline) {
+    entry_.done = other.entry_.done;
     if (other.driver_ != nullptr)
         throw std::logic_error("rt::Sleep: moved after its first poll: the timer points into it, so it must stay put");
 }
@@ -18,7 +19,7 @@ Sleep::~Sleep() {
 }
 
 Poll<void> Sleep::poll(Context& cx) {
-    if (done_) return ready();
+    if (entry_.done) return ready();
     // The first poll binds; every poll checks that the executor is alive
     // and runs here: a shut-down driver would never fire our entry.
     if (driver_ == nullptr) driver_ = detail::current_driver("rt::sleep");
@@ -29,7 +30,7 @@ Poll<void> Sleep::poll(Context& cx) {
     timer.store(entry_, cx.waker());
     if (timer.now() < entry_.deadline) return pending;
     timer.cancel(entry_);  // due, though perhaps not fired yet: leave the heap
-    done_ = true;
+    entry_.done = true;
     return ready();
 }
 

@@ -34,8 +34,7 @@ public:
 
 private:
     std::shared_ptr<detail::Driver> driver_;  // null until the first poll
-    Timer::Entry entry_;
-    bool done_ = false;
+    Timer::Entry entry_;  // entry_.done: ready once, ready for ever
 };
 
 // A Sleep ready `duration` from now; duration::max() (or any duration past

@@ -1,5 +1,6 @@
 #include "task.hpp"
 
+#include <cstddef>
 #include <new>
 #include <stdexcept>
 
@@ -9,6 +10,28 @@
 namespace rt::detail {
 
 using namespace task_state;
+
+void* allocate_task(const Scheduler& scheduler, std::size_t bytes, std::size_t align, bool& from_slab) {
+    TaskSlab* slab = scheduler.slab();
+    // Only the thread running the executor owns the slab's lists (a spawn
+    // from elsewhere, allowed while none runs it, takes heap memory).
+    from_slab = slab != nullptr && align <= alignof(std::max_align_t) && TaskSlab::fits(bytes) &&
+                scheduler.on_executor_thread();
+    if (from_slab) return slab->allocate(bytes);
+    if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes, std::align_val_t(align));
+    return ::operator new(bytes);
+}
+
+void free_task(const Scheduler& scheduler, void* block, std::size_t bytes, std::size_t align, bool from_slab) {
+    if (!from_slab) {
+        if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(block, std::align_val_t(align));
+        else ::operator delete(block);
+    } else if (scheduler.on_executor_thread()) {
+        scheduler.slab()->free_local(block, bytes);  // the owner: no atomic at all
+    } else {
+        scheduler.slab()->free_remote(block, bytes);  // a JoinHandle or a waker let go elsewhere
+    }
+}
 
 void schedule(TaskHeader* task) {
     std::uint32_t state = task->state.load(std::memory_order_acquire);

@@ -53,9 +53,19 @@ struct TaskHeader {
     TaskHeader* prev_live = nullptr;   // links in the executor's list of live tasks
     TaskHeader* next_live = nullptr;
     std::uint32_t live_shard = 0;      // Executor(n): the shard of the live list it is in
+    bool from_slab = false;            // its memory is a block of its scheduler's TaskSlab
+    bool aborted = false;              // Task: its error is the rt::Cancelled of cancel() (here: no padding)
     Arc<SchedulerShare> scheduler;     // ->scheduler is the Scheduler
     std::optional<Waker> join_waker;   // see task_state::join_waker
 };
+
+// Memory for a task of `bytes` aligned to `align`: a block of the
+// scheduler's slab when it has one, this thread runs its executor, and the
+// size fits; else from the heap. `from_slab` says which.
+void* allocate_task(const Scheduler& scheduler, std::size_t bytes, std::size_t align, bool& from_slab);
+// Gives it back where it came from: the heap, or the slab (its owner's
+// list on the executor's thread, the remote list elsewhere).
+void free_task(const Scheduler& scheduler, void* block, std::size_t bytes, std::size_t align, bool from_slab);
 
 // Queues a task that has been woken, if it needs it: see task_state.
 void schedule(TaskHeader* task);
@@ -132,14 +142,14 @@ private:
         Task* t = self(task);
         destroy_future(task);
         t->error_ = std::make_exception_ptr(Cancelled());
-        t->aborted_ = true;
+        t->aborted = true;
     }
 
     static void destroy_output(TaskHeader* task) noexcept {
         Task* t = self(task);
         if (!t->error_) drop_output(t);
         // An aborted task's rt::Cancelled is no news to whoever aborted it.
-        else if (!t->aborted_) report_exception("rt: a detached task ended with an exception nobody awaited", t->error_);
+        else if (!t->aborted) report_exception("rt: a detached task ended with an exception nobody awaited", t->error_);
         t->error_ = nullptr;
     }
 
@@ -163,7 +173,35 @@ private:
         }
     }
 
-    static void deallocate(TaskHeader* task) { delete self(task); }
+    // The last reference is gone. The task holds the scheduler, whose slab
+    // may hold its memory: the scheduler is kept past the task's destructor
+    // until the block is back.
+    static void deallocate(TaskHeader* task) {
+        Task* t = self(task);
+        Arc<SchedulerShare> share = std::move(t->scheduler);
+        bool from_slab = t->from_slab;
+        t->~Task();
+        free_task(*share->scheduler, t, sizeof(Task), alignof(Task), from_slab);
+    }
+
+public:
+    // Makes a task in memory from allocate_task (the arguments: the constructor's).
+    static Task* make(F future, Arc<SchedulerShare> sched, std::uint32_t initial_state, std::uint32_t initial_refs) {
+        const Scheduler& scheduler = *sched->scheduler;
+        bool from_slab = false;
+        void* memory = allocate_task(scheduler, sizeof(Task), alignof(Task), from_slab);
+        Task* task = nullptr;
+        try {
+            task = ::new (memory) Task(std::move(future), std::move(sched), initial_state, initial_refs);
+        } catch (...) {
+            free_task(scheduler, memory, sizeof(Task), alignof(Task), from_slab);  // F's move threw
+            throw;
+        }
+        task->from_slab = from_slab;
+        return task;
+    }
+
+private:
 
     static constexpr TaskVTable vtable_{poll, destroy_future, destroy_output, cancel, take_output, deallocate};
 
@@ -172,7 +210,6 @@ private:
         Output output_;
     };
     std::exception_ptr error_;
-    bool aborted_ = false;  // error_ is the rt::Cancelled of cancel()
 };
 
 }  // namespace rt::detail

@@ -1,19 +1,22 @@
-// Timer: a heap of deadlines that the loop fires; no thread of its own.
+// Timer: a wheel (or chapter 03's heap) of deadlines that the loop fires; no thread of its own.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
 
 #include "timer_heap.hpp"
+#include "timer_wheel.hpp"
 #include "waker.hpp"
 
 namespace rt {
 
-// Keeps a min-heap of entries by deadline. The loop that owns it asks for
+// Keeps its entries in a timer wheel of 1 ms ticks (chapter 11), or in
+// the min-heap by deadline of the chapters before, chosen when it is made. The loop that owns it asks for
 // the earliest deadline (to bound its wait in epoll_wait), then calls
 // fire_due(), which wakes every entry that is due. A Sleep owns one Entry and
 // hands it to the timer. The mutex is for the one case that crosses threads:
@@ -24,16 +27,23 @@ public:
     using TimePoint = Clock::time_point;
     using NowFn = std::function<TimePoint()>;
 
-    struct Entry {
-        explicit Entry(TimePoint d) noexcept : deadline(d) {}
+    // Where the entries are kept: the heap (O(log n) to insert, remove or
+    // pop, exact deadlines) or the wheel (O(1), deadlines rounded up to the ms).
+    enum class Kind { heap, wheel };
+
+    // The wheel's links come first (WheelEntry, whose tick is the heap's index too).
+    // The two flags come first: they fit in the base's last 8 bytes, beside
+    // its level and slot, where after the waker they would cost 8 more.
+    struct Entry : detail::WheelEntry {
+        explicit Entry(TimePoint d) noexcept : deadline(d) { heap_index = detail::TimerHeap<Entry>::npos; }
+        bool fired = false;  // the timer has taken it out of the heap or wheel and woken it
+        bool done = false;   // its owner's: a Sleep that has completed
         TimePoint deadline;
-        std::size_t heap_index = detail::TimerHeap<Entry>::npos;  // npos: not in the heap
         std::optional<Waker> waker;  // the newest waker; given away when the entry fires
-        bool fired = false;          // the timer has taken it out of the heap and woken it
     };
 
     // A timer reading `now` (steady_clock unless a test gives its own clock).
-    explicit Timer(NowFn now = Clock::now);
+    explicit Timer(NowFn now = Clock::now, Kind kind = Kind::heap);
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
 
@@ -65,13 +75,26 @@ public:
     // nothing will fire these entries now. Their Sleeps find out when polled.
     void clear() noexcept;
 
-    std::size_t size() const;  // entries in the heap
+    std::size_t size() const;  // entries in the heap (or the wheel)
+    Kind kind() const noexcept { return kind_; }
 
 private:
+    // The wheel's tick of a deadline: whole ms since the timer's start, rounded up.
+    std::uint64_t tick_of(TimePoint deadline) const noexcept;
+    // The heap's or the wheel's, under mutex_.
+    bool held(const Entry& entry) const noexcept;
+    void insert(Entry& entry);
+    void take_out(Entry& entry) noexcept;
+    std::optional<TimePoint> earliest() const;
+    Entry* pop_due(TimePoint now);
+
     NowFn now_;
+    Kind kind_;
+    TimePoint start_;  // the wheel's tick 0
     mutable std::mutex mutex_;
     detail::TimerHeap<Entry> heap_;  // guarded by mutex_
-    std::vector<Waker> due_;         // fire_due's batch, kept to reuse its memory
+    detail::TimerWheel wheel_;       // guarded by mutex_
+    std::vector<std::pair<TimePoint, Waker>> due_;  // fire_due's batch, kept to reuse its memory
     std::function<void()> on_earlier_;  // set before any store, read-only after
 };
 
