@@ -143,6 +143,10 @@ std::pair<double, double> run_sleeps(rt::Tuning t, std::size_t n) {
 }
 
 void measure(int rounds, std::size_t tasks, std::size_t sleepers_count) {
+    double load = 0;
+    std::ifstream("/proc/loadavg") >> load;
+    fmt::print("This machine has {} cores, and a load average of {:.2f} as the run starts.\n",
+               sysconf(_SC_NPROCESSORS_ONLN), load);
     fmt::print("Executor(): one thread, the caller's; every figure from a fresh process; medians of {} rounds\n",
                rounds);
     // Before and after alternate, each going first every other round.
@@ -164,6 +168,8 @@ void measure(int rounds, std::size_t tasks, std::size_t sleepers_count) {
     fmt::print("\nspawn + join of {} tasks, ns per task\n", tasks);
     fmt::print("  new and delete  {:8.1f}\n", sb);
     fmt::print("  task slab       {:8.1f}   after / before {:.2f}\n", sa, sa / sb);
+    fmt::print("  (a task of Value is {} bytes, of rt::Sleep {}: sizeof, the header included)\n",
+               sizeof(rt::detail::Task<Value>), sizeof(rt::detail::Task<rt::Sleep>));
     double lb = median(late_before), la = median(late_after);
     double bb = median(bytes_before), ba = median(bytes_after);
     fmt::print("\n{} tasks sleeping 1 to 50 ms: the last join after the last deadline, ms; peak bytes per task\n",

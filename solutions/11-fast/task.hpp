@@ -173,6 +173,7 @@ private:
         }
     }
 
+    // ANCHOR: deallocate
     // The last reference is gone. The task holds the scheduler, whose slab
     // may hold its memory: the scheduler is kept past the task's destructor
     // until the block is back.
@@ -183,6 +184,7 @@ private:
         t->~Task();
         free_task(*share->scheduler, t, sizeof(Task), alignof(Task), from_slab);
     }
+    // ANCHOR_END: deallocate
 
 public:
     // Makes a task in memory from allocate_task (the arguments: the constructor's).

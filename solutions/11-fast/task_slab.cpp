@@ -133,6 +133,7 @@ void* TaskSlab::carve(std::size_t bytes) {
     bump_ += size;
     return block;
 }
+// ANCHOR_END: carve
 
 std::size_t TaskSlab::kept(std::size_t bytes) const noexcept {
     std::size_t n = 0;

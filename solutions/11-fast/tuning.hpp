@@ -7,6 +7,7 @@ namespace rt {
 // What an Executor uses, fixed when it is made. All on by default; the
 // environment variable RT_FAST, read once, can turn them off:
 // RT_FAST=noslab,nowheel (or RT_FAST=none) gives chapter 10's runtime.
+// ANCHOR: tuning
 struct Tuning {
     bool task_slab = true;    // Executor(): tasks come from its slab, not from new and delete
     bool timer_wheel = true;  // sleeps wait in a timer wheel, not in chapter 03's heap
@@ -16,5 +17,6 @@ struct Tuning {
     // Parses RT_FAST's value: words separated by commas (tests call it).
     static Tuning parse(const char* value);
 };
+// ANCHOR_END: tuning
 
 }  // namespace rt
