@@ -6,9 +6,10 @@
 //   sleeps         N tasks sleeping 1 to 50 ms (the heap, then the timer wheel):
 //                  how late the last join returns after the last deadline,
 //                  and the peak resident bytes per sleeping task
+//   hop            one task woken by itself N times (atomic wakes, then the local wake path)
 //
-//   example [--rounds R] [--tasks N] [--sleepers N]
-//   example --profile spawn|sleeps before|after [--rounds R]   one workload, in this process, for perf
+//   example [--rounds R] [--tasks N] [--sleepers N] [--hops N]
+//   example --profile spawn|hop|sleeps before|after [--rounds R]   one workload, in this process, for perf
 //   example --timeline                                         a small run to watch: scripts/tutor timeline 11
 #include <fmt/core.h>
 
@@ -50,6 +51,27 @@ rt::Async<double> spawn_join(std::size_t n) {
     double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
     if (sum != std::uint64_t{n} * (n - 1) / 2) throw std::runtime_error("spawn + join: wrong sum");
     co_return ns / static_cast<double>(n);
+}
+
+// The bench's `hop`: a future that, while its count is above zero, takes
+// one off, wakes its own waker and answers pending.
+struct Hops {
+    using Output = void;
+    std::uint64_t left;
+    rt::Poll<void> poll(rt::Context& cx) {
+        if (left == 0) return rt::ready();
+        --left;
+        cx.waker().wake_by_ref();
+        return rt::pending;
+    }
+};
+
+// Spawns one Hops of n and joins it; ns per hop.
+rt::Async<double> hop(std::uint64_t n) {
+    Clock::time_point start = Clock::now();
+    rt::JoinHandle<void> handle = rt::spawn(Hops{n});
+    co_await handle;
+    co_return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / static_cast<double>(n);
 }
 
 // A line of /proc/self/status, in bytes ("VmRSS", "VmHWM").
@@ -120,11 +142,17 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-rt::Tuning tuning(bool slab, bool wheel) {
+rt::Tuning tuning(bool slab, bool wheel, bool local = true) {
     rt::Tuning t;
     t.task_slab = slab;
     t.timer_wheel = wheel;
+    t.local_wake = local;
     return t;
+}
+
+std::pair<double, double> run_hops(rt::Tuning t, std::uint64_t n) {
+    rt::Executor executor(t);
+    return {executor.block_on(hop(n)), 0.0};
 }
 
 std::pair<double, double> run_spawn(rt::Tuning t, std::size_t n) {
@@ -138,7 +166,7 @@ std::pair<double, double> run_sleeps(rt::Tuning t, std::size_t n) {
     return {f.late_ms, f.bytes_per_task};
 }
 
-void measure(int rounds, std::size_t tasks, std::size_t sleepers_count) {
+void measure(int rounds, std::size_t tasks, std::size_t sleepers_count, std::uint64_t hops) {
     double load = 0;
     std::ifstream("/proc/loadavg") >> load;
     fmt::print("This machine has {} cores, and a load average of {:.2f} as the run starts.\n",
@@ -147,7 +175,13 @@ void measure(int rounds, std::size_t tasks, std::size_t sleepers_count) {
                rounds);
     // Before and after alternate, each going first every other round.
     std::vector<double> spawn_before, spawn_after, late_before, late_after, bytes_before, bytes_after;
+    std::vector<double> hop_before, hop_after;
     for (int round = 0; round < rounds; ++round) {
+        for (int side = 0; side < 2; ++side) {
+            bool after = (side + round) % 2 == 1;
+            double ns = in_child([&] { return run_hops(tuning(true, true, after), hops); }).first;
+            (after ? hop_after : hop_before).push_back(ns);
+        }
         for (int side = 0; side < 2; ++side) {
             bool after = (side + round) % 2 == 1;
             double ns = in_child([&] { return run_spawn(tuning(after, true), tasks); }).first;
@@ -166,6 +200,10 @@ void measure(int rounds, std::size_t tasks, std::size_t sleepers_count) {
     fmt::print("  task slab       {:8.1f}   after / before {:.2f}\n", sa, sa / sb);
     fmt::print("  (a task of Value is {} bytes, of rt::Sleep {}: sizeof, the header included)\n",
                sizeof(rt::detail::Task<Value>), sizeof(rt::detail::Task<rt::Sleep>));
+    double hb = median(hop_before), ha = median(hop_after);
+    fmt::print("\none task woken by itself and polled again {} times, ns per hop\n", hops);
+    fmt::print("  atomic wakes    {:8.1f}\n", hb);
+    fmt::print("  local wakes     {:8.1f}   after / before {:.2f}\n", ha, ha / hb);
     double lb = median(late_before), la = median(late_after);
     double bb = median(bytes_before), ba = median(bytes_after);
     fmt::print("\n{} tasks sleeping 1 to 50 ms: the last join after the last deadline, ms; peak bytes per task\n",
@@ -182,11 +220,12 @@ void profile(const std::string& workload, const std::string& side, int rounds) {
     double sum = 0;
     for (int i = 0; i < rounds; ++i) {
         if (workload == "spawn") sum += run_spawn(tuning(after, true), 1'000'000).first;
+        else if (workload == "hop") sum += run_hops(tuning(true, true, after), 10'000'000).first;
         else if (workload == "sleeps") sum += run_sleeps(tuning(true, after), 100'000).first;
-        else throw std::invalid_argument("--profile: spawn or sleeps");
+        else throw std::invalid_argument("--profile: spawn, hop or sleeps");
     }
     fmt::print("{} {}: {:.1f} {} (mean of {} rounds)\n", workload, side, sum / rounds,
-               workload == "spawn" ? "ns per task" : "ms late", rounds);
+               workload == "spawn" ? "ns per task" : workload == "hop" ? "ns per hop" : "ms late", rounds);
 }
 
 // example --timeline: ten tasks, half of them sleeping a millisecond, on one thread.
@@ -206,6 +245,7 @@ rt::Async<int> small_run() {
 int main(int argc, char** argv) {
     int rounds = 5;
     std::size_t tasks = 200'000, sleepers_count = 100'000;
+    std::uint64_t hops = 2'000'000;
     try {
         if (argc == 2 && std::strcmp(argv[1], "--timeline") == 0) {
             rt::Executor executor;
@@ -219,19 +259,20 @@ int main(int argc, char** argv) {
             if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(next()));
             else if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::max(1000L, std::atol(next()));
             else if (std::strcmp(argv[i], "--sleepers") == 0) sleepers_count = std::max(1000L, std::atol(next()));
+            else if (std::strcmp(argv[i], "--hops") == 0) hops = std::max(1000L, std::atol(next()));
             else if (std::strcmp(argv[i], "--profile") == 0) {
                 workload = next();
                 side = next();
             } else {
                 fmt::print(stderr,
-                           "usage: {} [--rounds R] [--tasks N] [--sleepers N] | --profile spawn|sleeps before|after "
+                           "usage: {} [--rounds R] [--tasks N] [--sleepers N] [--hops N] | --profile spawn|hop|sleeps before|after "
                            "[--rounds R] | --timeline\n",
                            argv[0]);
                 return 2;
             }
         }
         if (!workload.empty()) profile(workload, side, rounds);
-        else measure(rounds, tasks, sleepers_count);
+        else measure(rounds, tasks, sleepers_count, hops);
     } catch (const std::exception& e) {
         fmt::print(stderr, "example: {}\n", e.what());
         return 1;

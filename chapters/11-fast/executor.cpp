@@ -74,7 +74,8 @@ Executor::Executor() : Executor(Tuning::from_environment()) {}
 
 Executor::Executor(Tuning tuning)
     : scheduler_(make_arc<detail::Scheduler>(0, tuning.task_slab)),
-      driver_(std::make_shared<detail::Driver>(tuning.timer_wheel ? Timer::Kind::wheel : Timer::Kind::heap)) {
+      driver_(std::make_shared<detail::Driver>(tuning.timer_wheel ? Timer::Kind::wheel : Timer::Kind::heap)),
+      local_wake_(tuning.local_wake) {
     shares_.push_back(make_arc<detail::SchedulerShare>(scheduler_));
     driver_->reactor().watch_signal(scheduler_->signal().fd());
 }
@@ -296,10 +297,19 @@ void Executor::look_at_driver() {
 
 void Executor::run_task(detail::TaskHeader* task) {
     trace::Slice traced(trace::Kind::poll_begin, trace::Kind::poll_end, task);  // for a timeline
-    // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
-    // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
-    detail::stress::point();
-    std::uint32_t state = task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
+    std::uint32_t state = 0;
+    if (task->kept_running) {
+        // Queued again by its own wake (below): RUNNING is still set, and
+        // SCHEDULED too if another thread woke it meanwhile (one poll
+        // covers that wake). A load, for an abort's CANCELLED, and no RMW.
+        task->kept_running = false;
+        state = task->state.load(std::memory_order_acquire);
+    } else {
+        // Queued -> running: a queued task has SCHEDULED set and RUNNING clear,
+        // so one XOR flips both. With SCHEDULED clear, a wake during the poll can set it again.
+        detail::stress::point();
+        state = task->state.fetch_xor(scheduled | running, std::memory_order_acq_rel);
+    }
     if (state & cancelled) {  // aborted: this turn ends it
         cancel(task);
         return;
@@ -307,13 +317,25 @@ void Executor::run_task(detail::TaskHeader* task) {
     detail::BorrowedWaker waker(task);  // borrows the queue's reference, which we hold
     Context cx(waker.get());
     bool yielded = false;
+    bool woke_itself = false;
     {
         detail::budget::Scope budget;  // each poll starts with a full budget
+        detail::LocalPollScope local(local_wake_ ? task : nullptr);
         if (task->vtable->poll(task, cx)) {
             complete(task);
             return;
         }
         yielded = budget.yielded();
+        woke_itself = local.woken();
+    }
+    if (woke_itself) {
+        // It woke itself: back in the queue, behind the others, RUNNING
+        // still set, so that a wake from another thread meanwhile only
+        // marks it SCHEDULED, as during a poll. Nothing atomic happens.
+        if (yielded) look_at_driver();
+        task->kept_running = true;
+        scheduler_->requeue(task);  // the queue keeps its reference
+        return;
     }
     // Running -> waiting, unless woken during the poll.
     detail::stress::point();  // a wake from another thread may come just before or after

@@ -202,6 +202,7 @@ private:
     std::mutex mutex_;  // guards the two below, and the list while none runs
     std::thread::id runner_;  // the thread inside block_on or run_until_idle...
     std::size_t depth_ = 0;   // ...and how deep: run_until_idle may run inside a task
+    bool local_wake_ = false;           // Executor() with Tuning::local_wake
     std::vector<std::thread> threads_;  // Executor(n)'s workers; last: they start once all else is set
 };
 

@@ -17,11 +17,12 @@ Tuning Tuning::parse(const char* value) {
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
         if (word == "noslab") tuning.task_slab = false;
         else if (word == "nowheel") tuning.timer_wheel = false;
-        else if (word == "none") tuning = Tuning{false, false};
+        else if (word == "nolocal") tuning.local_wake = false;
+        else if (word == "none") tuning = Tuning{false, false, false};
         else if (word == "all") tuning = Tuning{};
         else if (!word.empty())
             throw std::invalid_argument("RT_FAST: unknown word '" + std::string(word) +
-                                        "' (known: noslab, nowheel, none, all)");
+                                        "' (known: noslab, nowheel, nolocal, none, all)");
     }
     return tuning;
 }

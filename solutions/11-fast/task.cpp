@@ -72,15 +72,25 @@ TaskHeader* task_of(const void* data) noexcept {
 }
 
 RawWaker clone_task_waker(const void* data);
+// ANCHOR: local_wake
 void wake_task(const void* data) {
     trace::event(trace::Kind::wake, data);
-    schedule(task_of(data));
+    if (local_poll.task == task_of(data)) local_poll.woken = true;  // itself, here, in its poll
+    else schedule(task_of(data));
     release(task_of(data));
 }
 void wake_task_by_ref(const void* data) {
     trace::event(trace::Kind::wake, data);
+    // Woken by itself, on this thread, during its poll: the executor sees
+    // the flag after the poll. No other thread can be polling it, and a
+    // wake from one still goes through schedule(), which sees RUNNING.
+    if (local_poll.task == task_of(data)) {
+        local_poll.woken = true;
+        return;
+    }
     schedule(task_of(data));
 }
+// ANCHOR_END: local_wake
 void drop_task_waker(const void* data) { release(task_of(data)); }
 
 constexpr RawWakerVTable task_waker_vtable{clone_task_waker, wake_task, wake_task_by_ref, drop_task_waker};

@@ -55,6 +55,10 @@ struct TaskHeader {
     std::uint32_t live_shard = 0;      // Executor(n): the shard of the live list it is in
     bool from_slab = false;            // its memory is a block of its scheduler's TaskSlab
     bool aborted = false;              // Task: its error is the rt::Cancelled of cancel() (here: no padding)
+    // Executor() with the local wake path: queued again after waking
+    // itself during its poll, with RUNNING still set (see LocalPoll). The
+    // executor's thread only.
+    bool kept_running = false;
     Arc<SchedulerShare> scheduler;     // ->scheduler is the Scheduler
     std::optional<Waker> join_waker;   // see task_state::join_waker
 };
@@ -66,6 +70,33 @@ void* allocate_task(const Scheduler& scheduler, std::size_t bytes, std::size_t a
 // Gives it back where it came from: the heap, or the slab (its owner's
 // list on the executor's thread, the remote list elsewhere).
 void free_task(const Scheduler& scheduler, void* block, std::size_t bytes, std::size_t align, bool from_slab);
+
+// ANCHOR: local_poll
+// The task this thread is polling, while its executor has the local wake
+// path on (Executor(), chapter 11), and whether it woke itself meanwhile.
+// A wake of that task, on this thread, during that poll, only sets
+// `woken`: no compare-and-swap on its state, no reference counted. Only
+// this thread can see the pair, so plain fields do.
+struct LocalPoll {
+    TaskHeader* task = nullptr;
+    bool woken = false;
+};
+inline thread_local LocalPoll local_poll;
+
+// Marks `task` (or nothing) as the task this thread polls, for as long as
+// it exists; restores the previous one after (a task may run an executor).
+class LocalPollScope {
+public:
+    explicit LocalPollScope(TaskHeader* task) noexcept : saved_(local_poll) { local_poll = LocalPoll{task, false}; }
+    ~LocalPollScope() { local_poll = saved_; }
+    LocalPollScope(const LocalPollScope&) = delete;
+    LocalPollScope& operator=(const LocalPollScope&) = delete;
+    bool woken() const noexcept { return local_poll.woken; }
+
+private:
+    LocalPoll saved_;
+};
+// ANCHOR_END: local_poll
 
 // Queues a task that has been woken, if it needs it: see task_state.
 void schedule(TaskHeader* task);

@@ -3,8 +3,12 @@
 // off (chapter 10's paths) or test the given parts alone.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "rt.hpp"
@@ -17,7 +21,85 @@ rt::Tuning off() {
     rt::Tuning tuning;
     tuning.task_slab = false;
     tuning.timer_wheel = false;
+    tuning.local_wake = false;
     return tuning;
+}
+
+// The local wake path alone (the slab and the wheel are exercises).
+rt::Tuning local_only() {
+    rt::Tuning tuning = off();
+    tuning.local_wake = true;
+    return tuning;
+}
+
+// Wakes itself `left` times by reference, recording each poll in *order.
+struct SelfWaker {
+    using Output = int;
+    int id;
+    int left;
+    std::vector<int>* order;
+    rt::Poll<int> poll(rt::Context& cx) {
+        order->push_back(id);
+        if (left == 0) return id;
+        --left;
+        cx.waker().wake_by_ref();
+        return rt::pending;
+    }
+};
+
+rt::Async<int> two_self_wakers(std::vector<int>* order) {
+    rt::JoinHandle<int> a = rt::spawn(SelfWaker{1, 3, order});
+    rt::JoinHandle<int> b = rt::spawn(SelfWaker{2, 3, order});
+    int sum = co_await a;
+    sum += co_await b;
+    co_return sum;
+}
+
+// Wakes itself for ever, by value (a clone): only an abort ends it.
+struct Forever {
+    using Output = void;
+    int* polls;
+    rt::Poll<void> poll(rt::Context& cx) {
+        ++*polls;
+        rt::Waker(cx.waker()).wake();
+        return rt::pending;
+    }
+};
+
+rt::Async<bool> abort_a_self_waker(int* polls) {
+    rt::JoinHandle<void> handle = rt::spawn(Forever{polls});
+    while (*polls < 100) co_await rt::yield_now();
+    handle.abort();
+    try {
+        co_await handle;
+    } catch (const rt::Cancelled&) {
+        co_return true;
+    }
+    co_return false;
+}
+
+// Wakes itself until another thread's wakes have been seen `target` times.
+struct Crossed {
+    using Output = int;
+    std::atomic<int>* remote_wakes;
+    std::mutex* mutex;
+    std::optional<rt::Waker>* slot;
+    int polls = 0;
+    rt::Poll<int> poll(rt::Context& cx) {
+        ++polls;
+        {
+            std::lock_guard lock(*mutex);
+            if (!*slot) slot->emplace(cx.waker());
+        }
+        if (remote_wakes->load() >= 2000) return polls;
+        if (polls % 2 == 0) cx.waker().wake_by_ref();  // half the time, itself; else it waits for the thread
+        return rt::pending;
+    }
+};
+
+rt::Async<int> crossed(std::atomic<int>* remote_wakes, std::mutex* mutex, std::optional<rt::Waker>* slot) {
+    rt::JoinHandle<int> handle = rt::spawn(Crossed{remote_wakes, mutex, slot});
+    co_return co_await handle;
 }
 
 rt::Async<int> sleep_then(int value) {
@@ -36,6 +118,53 @@ rt::Async<int> spawn_many(int n) {
 }  // namespace
 
 TEST_SUITE("given: chapter 11") {
+    TEST_CASE("the local wake path: a task that wakes itself goes behind the others, both ways") {
+        for (rt::Tuning tuning : {off(), local_only()}) {
+            std::vector<int> order;
+            rt::Executor executor(tuning);
+            CHECK(executor.block_on(two_self_wakers(&order)) == 3);
+            INFO("local_wake: ", tuning.local_wake);
+            CHECK(order == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2});
+            CHECK(executor.live_tasks() == 0);
+        }
+    }
+
+    TEST_CASE("the local wake path: a task queued by its own wake can still be aborted") {
+        int polls = 0;
+        rt::Executor executor(local_only());
+        CHECK(executor.block_on(abort_a_self_waker(&polls)));
+        CHECK(polls >= 100);
+        CHECK(executor.live_tasks() == 0);
+    }
+
+    TEST_CASE("the local wake path: wakes from another thread, between and during polls, are not lost") {
+        std::atomic<int> remote_wakes{0};
+        std::atomic<bool> done{false};
+        std::mutex mutex;
+        std::optional<rt::Waker> slot;
+        std::thread waker([&] {
+            while (!done.load()) {
+                std::optional<rt::Waker> copy;
+                {
+                    std::lock_guard lock(mutex);
+                    if (slot) copy.emplace(*slot);
+                }
+                if (copy) {
+                    copy->wake_by_ref();
+                    remote_wakes.fetch_add(1);
+                }
+                std::this_thread::yield();
+            }
+        });
+        rt::Executor executor(local_only());
+        int polls = executor.block_on(crossed(&remote_wakes, &mutex, &slot));
+        done.store(true);
+        waker.join();
+        slot.reset();
+        CHECK(polls > 1);
+        CHECK(executor.live_tasks() == 0);
+    }
+
     TEST_CASE("RT_FAST's words turn the optimisations off, one by one or all") {
         rt::Tuning all = rt::Tuning::parse(nullptr);
         CHECK(all.task_slab);
@@ -46,6 +175,8 @@ TEST_SUITE("given: chapter 11") {
         rt::Tuning none = rt::Tuning::parse("none");
         CHECK_FALSE(none.task_slab);
         CHECK_FALSE(none.timer_wheel);
+        CHECK_FALSE(none.local_wake);
+        CHECK_FALSE(rt::Tuning::parse("nolocal").local_wake);
         rt::Tuning both = rt::Tuning::parse("nowheel,noslab");
         CHECK_FALSE(both.task_slab);
         CHECK_FALSE(both.timer_wheel);
