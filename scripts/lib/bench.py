@@ -219,12 +219,13 @@ class Nginx:
     def __init__(self) -> None:
         self.url = ""
         self.problem = ""
-        self.dir = Path(tempfile.mkdtemp(prefix="rt-bench-nginx-"))
+        self.dir = Path()
 
     def __enter__(self) -> "Nginx":
         if not NGINX.is_file():
             self.problem = "nginx is not installed (scripts/bench --install)"
             return self
+        self.dir = Path(tempfile.mkdtemp(prefix="rt-bench-nginx-"))
         (self.dir / "www").mkdir()
         (self.dir / "www" / "hi").write_text("hi")
         os.chmod(self.dir, 0o755)  # nginx's workers run as another user when nginx is started by root
@@ -251,8 +252,9 @@ class Nginx:
         return self
 
     def __exit__(self, *exc) -> None:
-        pid = self.dir / "nginx.pid"
-        if pid.is_file():
+        if self.dir == Path():
+            return
+        if (self.dir / "nginx.pid").is_file():
             subprocess.run([str(NGINX), "-q", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-s", "stop"],
                            capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
