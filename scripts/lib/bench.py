@@ -2,7 +2,7 @@
 people use (Asio, libuv, Tokio, smol; wrk for HTTP), side by side. bench/README.md defines the workloads.
 
     scripts/bench                       build what is installed, run 3 interleaved rounds, print the table
-    scripts/bench --install             first install the peers Debian packages (Asio, libuv, Tokio, smol, wrk)
+    scripts/bench --install             first install the peers' Debian packages (Asio, libuv, Tokio, smol, wrk)
     scripts/bench --save                also keep the results in book/bench.json, where the book's tables come from
     scripts/bench --quick               every program once at a hundredth of the counts: does each run? (the check)
     scripts/bench --only spawn,hop      some workloads; --chapters 06,10 some chapters
@@ -502,7 +502,7 @@ def book_table(attrs: dict[str, str], where: str, path: Path = SAVED) -> list[st
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--install", action="store_true", help="install the peers Debian packages first")
+    parser.add_argument("--install", action="store_true", help="install the peers' Debian packages first")
     parser.add_argument("--save", action="store_true", help="keep the results in book/bench.json")
     parser.add_argument("--quick", action="store_true", help="each program once, at a hundredth of the counts")
     parser.add_argument("--rounds", type=int, default=3)
