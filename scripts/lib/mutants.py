@@ -121,15 +121,19 @@ def apply(files: dict[Path, str], chapter: Chapter, mutant: Mutant) -> dict[Path
 
 # ---------------------------------------------------------------- the scratch course
 
+COPIED = ("solutions", "chapters", "tests", "bench")
+
+
 def sync_tree(source: Path, target: Path) -> None:
     """Make `target` hold the course's sources as `source` has them, rewriting only files whose
     content differs (so that ninja rebuilds only what changed)."""
     wanted = {Path("meson.build")}
-    for folder in ("solutions", "chapters", "tests"):
+    # bench/: the top-level meson.build reads its meson.build (nothing of it is built here).
+    for folder in COPIED:
         wanted |= {Path(folder) / rel for rel in course.source_files(source / folder)}
     for rel in sorted(wanted):
         write_if_changed(target / rel, (source / rel).read_bytes())
-    for folder in ("solutions", "chapters", "tests"):
+    for folder in COPIED:
         if (target / folder).is_dir():
             for rel in course.source_files(target / folder):
                 if Path(folder) / rel not in wanted:
