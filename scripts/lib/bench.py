@@ -117,19 +117,6 @@ def missing_packages(name: str) -> list[str]:
     return [package for package in PACKAGES[name] if not installed(package)]
 
 
-def install_peers() -> None:
-    wanted = sorted({package for name in PEERS + REFERENCES + ["nginx"] for package in PACKAGES[name]})
-    missing = [package for package in wanted if not installed(package)]
-    if not missing:
-        return
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    print(f"Installing the peers: {' '.join(missing)}", flush=True)
-    command = sudo + ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
-                      "--no-install-recommends", *missing]
-    if subprocess.run(command).returncode != 0:
-        raise BenchError(f"apt-get could not install: {' '.join(missing)}")
-
-
 def course_chapters(wanted: list[str] | None) -> list[course.Chapter]:
     """Chapters 04 on (spawn comes in 04), or the ones asked for."""
     chapters = [chapter for chapter in course.chapters() if int(chapter.number) >= 4]
@@ -502,6 +489,7 @@ def book_table(attrs: dict[str, str], where: str, path: Path = SAVED) -> list[st
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    # scripts/bench installs them (scripts/lib/bootstrap.sh) before this runs.
     parser.add_argument("--install", action="store_true", help="install the peers' Debian packages first")
     parser.add_argument("--save", action="store_true", help="keep the results in book/bench.json")
     parser.add_argument("--quick", action="store_true", help="each program once, at a hundredth of the counts")
@@ -521,8 +509,6 @@ def main(argv: list[str]) -> int:
         parser.error("the book's tables come from a full run: --save goes without --quick, --only and --chapters")
     rounds, scale, seconds = (1, 0.01, 0.5) if args.quick else (args.rounds, 1.0, args.seconds)
     try:
-        if args.install:
-            install_peers()
         programs = programs_for(course_chapters(args.chapters.split(",") if args.chapters else None),
                                 args.build.resolve())
         with Nginx() as nginx:

@@ -1,14 +1,15 @@
 # Installs the Debian packages a command needs, when some are missing.
-# Sourced by scripts/tutor and scripts/check: ensure_packages learner|check
+# Sourced by scripts/tutor, scripts/check and scripts/bench: ensure_packages learner|bench|check
 
 # strace: chapter 06's example counts the system calls of each runtime with it.
 LEARNER_PACKAGES=(g++ python3 meson ninja-build pkg-config doctest-dev libfmt-dev pandoc graphviz strace liburing-dev)
 # The check adds clang (with its sanitizer runtimes), Chromium with its driver and
 # Selenium for the book's browser check, git for the tutor's own tests, and the
-# side-by-side bench's peers (scripts/bench --quick runs them all): Asio, libuv,
-# Tokio and smol with Debian's cargo, wrk, and nginx to serve them.
-CHECK_PACKAGES=("${LEARNER_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git
-    libasio-dev libuv1-dev cargo librust-tokio-dev librust-smol-dev wrk nginx)
+# side-by-side bench's peers (scripts/bench --quick runs them all).
+# The bench's peers (scripts/bench --install): Asio, libuv, Tokio and smol with
+# Debian's cargo, wrk, and nginx to serve them.
+BENCH_PACKAGES=("${LEARNER_PACKAGES[@]}" libasio-dev libuv1-dev cargo librust-tokio-dev librust-smol-dev wrk nginx)
+CHECK_PACKAGES=("${BENCH_PACKAGES[@]}" clang libclang-rt-14-dev chromium chromium-driver python3-selenium git)
 
 missing_packages() {
     local pkg
@@ -19,7 +20,11 @@ missing_packages() {
 
 ensure_packages() {
     local -a wanted missing
-    if [[ $1 == check ]]; then wanted=("${CHECK_PACKAGES[@]}"); else wanted=("${LEARNER_PACKAGES[@]}"); fi
+    case $1 in
+        check) wanted=("${CHECK_PACKAGES[@]}") ;;
+        bench) wanted=("${BENCH_PACKAGES[@]}") ;;
+        *) wanted=("${LEARNER_PACKAGES[@]}") ;;
+    esac
     if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
         echo "note: not a Debian system; make sure these are installed: ${wanted[*]}" >&2
         return 0
